@@ -1,0 +1,134 @@
+"""Arrivals: when contacts come, reason by reason.
+
+Each reason's contacts form a Poisson process whose rate is a function of time. A rate function
+here is piecewise constant over the slots of a day (one slot for a constant rate, 48 half-hours for
+an intraday profile), which makes the generation exact: the number of arrivals in a slot is
+Poisson with mean rate x slot length, and given that number their instants are independent and
+uniform in the slot. No thinning, no wasted events.
+
+The :func:`arrivals` process wakes once a day, generates the day's arrivals of every reason from
+that reason's own random streams, merges them in time order and feeds them to the journey one
+event at a time (a callback chain: a SimPy event per arrival, one process wake-up per day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from simpy import Environment
+from simpy.events import Event
+
+from sim.callbacks import Wake
+from sim.units import DAY
+
+
+class ConstantRate:
+    """A rate that never changes: one slot a day."""
+
+    def __init__(self, per_hour: float):
+        self.per_second = per_hour / 3600.0
+        """Arrivals per second."""
+
+    def slot_rates(self, day: int) -> np.ndarray:
+        """Arrival rates (per second) of each equal slot of day *day*."""
+        return np.array([self.per_second])
+
+
+def poisson_instants(slot_rates: np.ndarray, start: float, length: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Sorted instants of a Poisson process with rate ``slot_rates[k]`` in slot ``k`` of
+    ``[start, start + length)`` (slots of equal width)."""
+    slots = len(slot_rates)
+    width = length / slots
+    counts = rng.poisson(slot_rates * width)
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0)
+    offsets = np.repeat(np.arange(slots) * width, counts)
+    instants = start + offsets + rng.uniform(0.0, width, total)
+    instants.sort()
+    return instants
+
+
+@dataclass
+class ReasonArrivals:
+    """How one reason's contacts arrive, and the streams that draw them."""
+
+    code: int
+    """Reason code."""
+    rate: ConstantRate | None
+    """Poisson rate function, or ``None``."""
+    fixed_times: np.ndarray
+    """Exact arrival instants (sorted) instead of, or besides, the Poisson stream."""
+    times_rng: np.random.Generator
+    """Stream of arrival instants."""
+    attributes_rng: np.random.Generator
+    """Stream of per-contact attributes drawn at arrival (complexity score, patience)."""
+    patience: object | None
+    """Patience distribution, or ``None`` for callers who never abandon."""
+
+    def day(self, start: float, end: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Instants, complexity scores and patience of this reason's arrivals in ``[start, end)``."""
+        parts = []
+        if self.rate is not None:
+            instants = poisson_instants(self.rate.slot_rates(int(start // DAY)), start, DAY,
+                                        self.times_rng)
+            parts.append(instants[instants < end])
+        if len(self.fixed_times):
+            fixed = self.fixed_times
+            parts.append(fixed[(fixed >= start) & (fixed < end)])
+        if not parts:
+            instants = np.empty(0)
+        else:
+            instants = np.sort(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+        count = len(instants)
+        scores = self.attributes_rng.standard_normal(count)
+        if self.patience is None:
+            patience = np.full(count, np.inf)
+        else:
+            patience = self.patience.sample(self.attributes_rng, count)
+        return instants, scores, patience
+
+
+def merged_day(reasons: list[ReasonArrivals], start: float, end: float) -> Iterator[tuple]:
+    """The day's arrivals of all reasons as ``(instant, reason, score, patience)`` in time order."""
+    times, codes, scores, patience = [], [], [], []
+    for reason in reasons:
+        t, z, p = reason.day(start, end)
+        times.append(t)
+        codes.append(np.full(len(t), reason.code, dtype=np.int64))
+        scores.append(z)
+        patience.append(p)
+    instants = np.concatenate(times)
+    order = np.argsort(instants, kind="stable")
+    return zip(instants[order].tolist(), np.concatenate(codes)[order].tolist(),
+               np.concatenate(scores)[order].tolist(), np.concatenate(patience)[order].tolist())
+
+
+def arrivals(env: Environment, reasons: list[ReasonArrivals], horizon: float, arrive):
+    """SimPy process: every day, schedule that day's arrivals; ``arrive(reason, z, patience)``."""
+    day = 0
+    while day * DAY < horizon:
+        start = day * DAY
+        end = min(start + DAY, horizon)
+        feed = merged_day(reasons, start, end)
+        _chain(env, feed, arrive)
+        day += 1
+        yield env.timeout(min(end, horizon) - env.now)
+
+
+def _chain(env: Environment, feed: Iterator[tuple], arrive) -> None:
+    """Deliver *feed*'s arrivals one event at a time: each arrival schedules the next."""
+
+    def deliver(event: Event) -> None:
+        _, reason, score, patience = event._value
+        arrive(reason, score, patience)
+        following = next(feed, None)
+        if following is not None:
+            Wake(env, following[0] - env._now, deliver, following)
+
+    first = next(feed, None)
+    if first is not None:
+        Wake(env, first[0] - env._now, deliver, first)

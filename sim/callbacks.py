@@ -1,0 +1,29 @@
+"""Callback events: how the hot path schedules work on SimPy's clock.
+
+The readable SimPy idiom is a process per caller (``yield req | env.timeout(patience)``); it costs
+about eight events and a generator resume per caller. The simulator's hot path instead schedules
+*callbacks*: a :class:`Wake` is a SimPy event that is triggered on creation, scheduled ``delay``
+seconds ahead on the environment's own event queue, and calls one function with one value when its
+time comes. Long-lived actors (the daily arrivals, schedules, operations reviews) stay ordinary
+generator processes; both run on the same ``simpy.Environment``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from simpy import Environment
+from simpy.events import NORMAL, Event
+
+
+class Wake(Event):
+    """Call ``callback(event)`` *delay* seconds from now; the event's ``value`` is *value*."""
+
+    def __init__(self, env: Environment, delay: float, callback: Callable[[Event], Any], value: Any):
+        # Event.__init__ is inlined (as simpy.Timeout does) and the event is triggered at once.
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        env.schedule(self, NORMAL, delay)

@@ -1,0 +1,303 @@
+"""The command line: ``run_sim.py COMMAND ...`` (also installed as ``contactsim``).
+
+Commands: ``run`` (simulate a scenario, write its output folder, print the headline), ``validate``
+(check scenario files), ``erlang`` (exact Erlang C / Erlang A figures), ``bench`` (speed against a
+minimal SimPy model). Every command has ``--help``.
+
+Errors are one line each on stderr. Exit status: 0 done, 2 bad input (scenario, option or output
+path; nothing written), 130 interrupted (nothing written), 1 an unexpected failure (``--debug``
+shows its traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.loader import ScenarioError, Study, load_study
+from sim.outputs import OutputError, check_target, manifest, write_csv, write_folder, write_json
+from sim.units import parse_duration_arg
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number >= 1 (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a whole number >= 1 (got {text!r})")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number > 0 (got {text!r})") from None
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"a number > 0 (got {text!r})")
+    return value
+
+
+def _agent_range(text: str) -> list[int]:
+    """``10`` or ``8:14`` (inclusive)."""
+    try:
+        if ":" in text:
+            low, high = (int(part) for part in text.split(":"))
+        else:
+            low = high = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of agents like 10, or a range like 8:14 (got {text!r})") from None
+    if low < 1 or high < low or high - low > 2000:
+        raise argparse.ArgumentTypeError(f"agents >= 1, a range low:high with low <= high (got {text!r})")
+    return list(range(low, high + 1))
+
+
+def _add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override a scenario value (YAML), e.g. --set agents.frontline.headcount=12; "
+                             "strategies.NAME.KEY changes one strategy; repeatable")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_sim.py",
+        description="contactsim: a discrete-event contact-center simulator. Compare ways of running "
+                    "customer service on cost, wait and churn, with confidence intervals.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of unexpected errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="simulate a scenario and write its output folder",
+                              description="Simulate every strategy x replication of a scenario, write "
+                                          "the output folder and print the headline table.")
+    run.add_argument("scenario", type=Path, help="scenario YAML file")
+    run.add_argument("--out", type=Path, help="output folder (default: results/<scenario name>); "
+                                              "an existing folder is replaced only if it is a contactsim output")
+    run.add_argument("--replications", type=_positive_int, help="replications per strategy (default: the scenario's)")
+    run.add_argument("--jobs", type=_positive_int, help="worker processes (default: the number of cores); "
+                                                        "results do not depend on it")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_scenario_options(run)
+
+    validate = commands.add_parser("validate", help="check scenario files",
+                                   description="Check scenario files; print one line per mistake. "
+                                               "Exit status 2 if any file has a mistake.")
+    validate.add_argument("scenarios", type=Path, nargs="+", metavar="FILE", help="scenario YAML files")
+    _add_scenario_options(validate)
+
+    erlang = commands.add_parser(
+        "erlang", help="exact Erlang C / Erlang A figures",
+        description="Exact steady-state figures of the textbook queue: Erlang C (nobody abandons) and, "
+                    "with --patience, Erlang A (exponential patience).")
+    erlang.add_argument("--arrivals-per-hour", type=_positive_float, required=True, help="Poisson arrival rate")
+    erlang.add_argument("--aht", type=parse_duration_arg, required=True, help="mean handle time, e.g. 5m or 300")
+    erlang.add_argument("--agents", type=_agent_range, required=True, help="agents, or a range like 8:14")
+    erlang.add_argument("--patience", type=parse_duration_arg, help="mean patience, e.g. 2m (Erlang A)")
+    erlang.add_argument("--threshold", type=parse_duration_arg, default=20.0,
+                        help="service-level threshold (default 20s)")
+
+    bench = commands.add_parser("bench", help="speed against a minimal SimPy model",
+                                description="Callers per CPU-second through the full engine and through a "
+                                            "minimal SimPy loop run in the same process, their ratio, and "
+                                            "peak memory per caller.")
+    bench.add_argument("--callers", type=_positive_int, default=500_000, help="callers per measurement (default 500000)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+# ------------------------------------------------------------------------------------- commands
+
+
+def _load(path: Path, overrides: list[str]) -> Study:
+    return load_study(path, overrides)
+
+
+def command_validate(args) -> int:
+    status = 0
+    for path in args.scenarios:
+        try:
+            study = _load(path, args.overrides)
+        except ScenarioError as error:
+            for line in error.lines:
+                stderr.print(line, markup=False)
+            status = EXIT_BAD_INPUT
+            continue
+        names = ", ".join(study.strategies)
+        stdout.print(f"{path}: ok ({len(study.strategies)} strateg{'y' if len(study.strategies) == 1 else 'ies'}: {names})",
+                     markup=False)
+    return status
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("tasks"),
+        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+        console=stderr, disable=quiet, transient=False,
+    )
+
+
+def command_run(args) -> int:
+    from sim import metrics, report
+    from sim.records import COLUMN_DOCS
+    from sim.runner import default_jobs, run_study, tasks_of
+    from sim.textbook import textbook_figures
+
+    study = _load(args.scenario, args.overrides)
+    out = args.out or Path("results") / args.scenario.stem
+    check_target(out)
+    jobs = args.jobs or default_jobs()
+    total = len(tasks_of(study, args.replications))
+    started = time.perf_counter()
+    with _progress(args.quiet) as progress:
+        bar = progress.add_task(f"{study.first.name}", total=total)
+        result = run_study(study, args.replications, jobs, progress=lambda: progress.advance(bar))
+    first = study.first
+    currency = first.costs.currency
+    reference = textbook_figures(first) if len(study.strategies) == 1 else None
+    notes = []
+    if reference is not None:
+        notes.append(_reference_sentence(reference))
+    page = report.build_report(first.name, result.comparison, result.timeseries, currency, notes)
+    replications = args.replications or first.replications
+    info = manifest(
+        scenario=str(args.scenario), name=first.name, seed=first.seed, replications=replications,
+        strategies=list(study.strategies), overrides=args.overrides, jobs=result.jobs,
+        wall_time_s=round(time.perf_counter() - started, 3),
+        files=["summary.csv", "comparison.csv", "timeseries.csv", "report.html", "scenario.yaml",
+               "manifest.json"],
+        summary_columns=metrics.SUMMARY_DOCS, contact_columns=COLUMN_DOCS,
+    )
+    write_folder(out, {
+        "summary.csv": lambda p: write_csv(p, result.summary),
+        "comparison.csv": lambda p: write_csv(p, result.comparison),
+        "timeseries.csv": lambda p: write_csv(p, result.timeseries),
+        "report.html": lambda p: p.write_text(page, encoding="utf-8"),
+        "scenario.yaml": lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8"),
+        "manifest.json": lambda p: write_json(p, info),
+    })
+    _print_headline(result.comparison, currency, reference, replications)
+    stdout.print(f"wrote {out}/ (summary.csv, comparison.csv, timeseries.csv, report.html, scenario.yaml, "
+                 f"manifest.json) in {time.perf_counter() - started:.1f}s on {result.jobs} process(es)",
+                 markup=False)
+    return 0
+
+
+def _reference_sentence(reference) -> str:
+    return (f"This scenario is the textbook M/M/{reference.agents}"
+            f"{'+M (Erlang A)' if math.isfinite(reference.mean_patience_s) else ' (Erlang C)'} queue; "
+            f"exact figures: P(abandon) {reference.p_abandon:.4f}, ASA {reference.asa_s:.2f} s, "
+            f"service level {reference.service_level:.4f}, occupancy {reference.occupancy:.4f}.")
+
+
+def _print_headline(comparison, currency: str, reference, replications: int) -> None:
+    from sim.report import HEADLINE, fmt
+
+    table = Table(title=f"Headline: mean [95% CI] over {replications} replication(s); "
+                        "other strategies: paired difference vs the first")
+    table.add_column("strategy")
+    for _, label, _ in HEADLINE:
+        table.add_column(label)
+    strategies = list(dict.fromkeys(comparison["strategy"]))
+    for strategy in strategies:
+        rows = comparison[comparison["strategy"] == strategy].set_index("metric")
+        cells = []
+        for metric, _, kind in HEADLINE:
+            row = rows.loc[metric]
+            text = fmt(row["mean"], kind, currency)
+            if not math.isnan(row["ci_low"]):
+                text += f"\n[{fmt(row['ci_low'], kind, currency)}, {fmt(row['ci_high'], kind, currency)}]"
+            if strategy != strategies[0] and not math.isnan(row["diff"]):
+                text += f"\ndiff {fmt(row['diff'], kind, currency)}"
+                if not math.isnan(row["diff_ci_low"]):
+                    text += f" [{fmt(row['diff_ci_low'], kind, currency)}, {fmt(row['diff_ci_high'], kind, currency)}]"
+            cells.append(text)
+        table.add_row(strategy, *cells)
+    if reference is not None:
+        name = "Erlang A (exact)" if math.isfinite(reference.mean_patience_s) else "Erlang C (exact)"
+        table.add_row(name, fmt(math.nan, "count"), fmt(reference.p_abandon, "percent"),
+                      fmt(reference.asa_s, "seconds"), fmt(reference.service_level, "percent"),
+                      fmt(reference.occupancy, "percent"), "")
+    stdout.print(table)
+
+
+def command_erlang(args) -> int:
+    from sim.erlang import erlang_a, erlang_c
+
+    rate = args.arrivals_per_hour / 3600
+    load = rate * args.aht
+    table = Table(title=f"{args.arrivals_per_hour:g} calls/hour, AHT {args.aht:g} s: offered load {load:.3f} Erlangs; "
+                        f"service level = P(answered within {args.threshold:g} s)")
+    table.add_column("agents", justify="right")
+    for name in ("C: P(wait)", "C: ASA s", "C: SL", "C: occupancy"):
+        table.add_column(name, justify="right")
+    if args.patience:
+        for name in ("A: P(wait)", "A: P(abandon)", "A: ASA s", "A: mean wait s", "A: SL", "A: occupancy"):
+            table.add_column(name, justify="right")
+    for agents in args.agents:
+        c = erlang_c(rate, args.aht, agents, args.threshold)
+        cells = [str(agents), f"{c.p_wait:.4f}", _seconds(c.asa_s), f"{c.service_level:.4f}", f"{c.occupancy:.4f}"]
+        if args.patience:
+            a = erlang_a(rate, args.aht, agents, args.patience, args.threshold)
+            cells += [f"{a.p_wait:.4f}", f"{a.p_abandon:.4f}", _seconds(a.asa_s), _seconds(a.mean_wait_s),
+                      f"{a.service_level:.4f}", f"{a.occupancy:.4f}"]
+        table.add_row(*cells)
+    stdout.print(table)
+    if load >= min(args.agents):
+        stdout.print(f"Erlang C is unstable with {load:.2f} Erlangs on {min(args.agents)} agent(s) or fewer: "
+                     "the queue grows without bound (ASA infinite).", markup=False)
+    return 0
+
+
+def _seconds(value: float) -> str:
+    return "inf" if math.isinf(value) else f"{value:.2f}"
+
+
+def command_bench(args) -> int:
+    from sim.bench import main as bench_main
+
+    return bench_main(args)
+
+
+COMMANDS = {"run": command_run, "validate": command_validate, "erlang": command_erlang,
+            "bench": command_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as error:
+        for line in error.lines:
+            stderr.print(line, markup=False)
+        return EXIT_BAD_INPUT
+    except OutputError as error:
+        stderr.print(f"error: {error}", markup=False)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        stderr.print("interrupted: nothing was written", markup=False)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the one place that turns failures into a line
+        if args.debug:
+            raise
+        stderr.print(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+                     markup=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

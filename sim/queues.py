@@ -1,0 +1,52 @@
+"""Queues: the line callers wait in, first come, first served, until answered or out of patience.
+
+A :class:`WaitingLine` holds contacts in arrival order. A caller who abandons leaves the line at the
+moment their patience runs out (their abandonment is a scheduled event, so redials, announced
+waits and queue lengths see it at its real time); to keep that O(1), the abandoned entry stays in
+the deque, marked, and is skipped when it reaches the head. ``waiting`` counts the callers really
+in line.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class WaitingLine:
+    """One queue's runtime state."""
+
+    __slots__ = ("name", "index", "line", "waiting", "groups")
+
+    def __init__(self, name: str, index: int):
+        self.name = name
+        """Name from the scenario."""
+        self.index = index
+        """Position among the scenario's queues (the code recorded per contact)."""
+        self.line: deque = deque()
+        """Contacts in arrival order; abandoned ones stay until they reach the head."""
+        self.waiting = 0
+        """Contacts really waiting (abandoned ones excluded)."""
+        self.groups: list = []
+        """Agent groups (:class:`~sim.agents.AgentGroup`) that serve this queue."""
+
+    def join(self, contact) -> None:
+        """*contact* starts waiting at the back of the line."""
+        self.line.append(contact)
+        self.waiting += 1
+
+    def leave(self) -> None:
+        """A waiting contact abandoned; it is marked ``waiting=False`` by the caller."""
+        self.waiting -= 1
+
+    def next_contact(self):
+        """Remove and return the longest-waiting contact still waiting, or ``None``."""
+        line = self.line
+        if not self.waiting:
+            line.clear()
+            return None
+        while line:
+            contact = line.popleft()
+            if contact.waiting:
+                self.waiting -= 1
+                return contact
+        return None

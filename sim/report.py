@@ -1,0 +1,180 @@
+"""The report: one self-contained HTML page (plotly.js inline, opens offline) per run.
+
+It opens with the headline table (per strategy: mean and 95% CI of each key metric, and the paired
+difference against the reference strategy), then one chart per key metric by strategy, then the
+daily series. Every chart carries a one-line takeaway computed from the numbers it shows.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+HEADLINE: list[tuple[str, str, str]] = [
+    ("offered", "Offered", "count"),
+    ("p_abandon", "P(abandon)", "percent"),
+    ("asa_s", "ASA", "seconds"),
+    ("service_level", "Service level", "percent"),
+    ("occupancy", "Occupancy", "percent"),
+    ("cost_total", "Total cost", "money"),
+]
+"""(metric, label, kind) of the headline table and the per-metric charts."""
+
+LOWER_IS_BETTER = {"p_abandon", "asa_s", "mean_wait_s", "cost_total", "cost_service_total",
+                   "churned", "revenue_lost_churn", "p_wait"}
+
+
+def fmt(value: float, kind: str, currency: str = "USD") -> str:
+    """A number as an analyst reads it: ``12.7 s``, ``13.1%``, ``$197,503``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if kind == "seconds":
+        return f"{value:.1f} s"
+    if kind == "money":
+        symbol = "$" if currency == "USD" else f"{currency} "
+        return f"{'-' if value < 0 else ''}{symbol}{abs(value):,.0f}"
+    if kind == "count":
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _interval(row: pd.Series, kind: str, currency: str, prefix: str = "") -> str:
+    low, high = row[f"{prefix}ci_low"], row[f"{prefix}ci_high"]
+    if pd.isna(low):
+        return ""
+    return f"[{fmt(low, kind, currency)}, {fmt(high, kind, currency)}]"
+
+
+def headline_rows(comparison: pd.DataFrame, currency: str) -> list[dict[str, str]]:
+    """The headline table as text cells: per strategy, ``mean [CI]`` and the paired difference."""
+    rows = []
+    reference = comparison["strategy"].iloc[0]
+    for strategy, table in comparison.groupby("strategy", sort=False):
+        table = table.set_index("metric")
+        cells = {"strategy": strategy}
+        for metric, label, kind in HEADLINE:
+            row = table.loc[metric]
+            text = f"{fmt(row['mean'], kind, currency)} {_interval(row, kind, currency)}".strip()
+            if strategy != reference and not pd.isna(row["diff"]):
+                sign = "+" if row["diff"] >= 0 else ""
+                text += (f"  ({sign}{fmt(row['diff'], kind, currency)} "
+                         f"{_interval(row, kind, currency, 'diff_')})")
+            cells[label] = text
+        rows.append(cells)
+    return rows
+
+
+def takeaway(comparison: pd.DataFrame, metric: str, label: str, kind: str, currency: str) -> str:
+    """One sentence from the numbers of one metric: the best strategy and whether it is clear."""
+    table = comparison[comparison["metric"] == metric].reset_index(drop=True)
+    if table["mean"].isna().all():
+        return f"{label}: no data."
+    if len(table) == 1:
+        row = table.iloc[0]
+        return (f"{label}: {fmt(row['mean'], kind, currency)} "
+                f"(95% CI {_interval(row, kind, currency) or 'n/a'}).")
+    reference = table.iloc[0]
+    parts = []
+    for _, row in table.iloc[1:].iterrows():
+        if pd.isna(row["diff_ci_low"]):
+            verdict = "too few replications to tell"
+        elif row["diff_ci_low"] > 0 or row["diff_ci_high"] < 0:
+            better = (row["diff"] < 0) == (metric in LOWER_IS_BETTER)
+            verdict = "better" if better else "worse"
+        else:
+            verdict = "no clear difference"
+        sign = "+" if row["diff"] >= 0 else ""
+        parts.append(f"{row['strategy']} {sign}{fmt(row['diff'], kind, currency)} vs "
+                     f"{reference['strategy']} (95% CI {_interval(row, kind, currency, 'diff_')}): "
+                     f"{verdict}")
+    return f"{label}: " + "; ".join(parts) + "."
+
+
+def _metric_chart(comparison: pd.DataFrame, metric: str, label: str, kind: str) -> go.Figure:
+    table = comparison[comparison["metric"] == metric]
+    scale = 100 if kind == "percent" else 1
+    figure = go.Figure(go.Bar(
+        x=table["strategy"], y=table["mean"] * scale,
+        error_y=dict(type="data", symmetric=False,
+                     array=(table["ci_high"] - table["mean"]).fillna(0) * scale,
+                     arrayminus=(table["mean"] - table["ci_low"]).fillna(0) * scale),
+    ))
+    unit = {"percent": " (%)", "seconds": " (s)"}.get(kind, "")
+    figure.update_layout(title=f"{label} by strategy (mean, 95% CI)", yaxis_title=label + unit,
+                         height=360, margin=dict(t=50, b=40, l=60, r=20))
+    return figure
+
+
+def _daily_chart(daily: pd.DataFrame, column: str, title: str) -> go.Figure:
+    mean = daily.groupby(["strategy", "day"], sort=False)[column].mean().reset_index()
+    figure = go.Figure()
+    for strategy, table in mean.groupby("strategy", sort=False):
+        figure.add_trace(go.Scatter(x=table["day"], y=table[column], mode="lines", name=strategy))
+    figure.update_layout(title=title, xaxis_title="day", height=360,
+                         margin=dict(t=50, b=40, l=60, r=20))
+    return figure
+
+
+def _table_html(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return ""
+    header = "".join(f"<th>{html.escape(name)}</th>" for name in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in row.values()) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def build_report(title: str, comparison: pd.DataFrame, daily: pd.DataFrame, currency: str,
+                 notes: list[str] | None = None) -> str:
+    """The whole page as HTML text."""
+    sections = []
+    for metric, label, kind in HEADLINE:
+        figure = _metric_chart(comparison, metric, label, kind)
+        sections.append((takeaway(comparison, metric, label, kind, currency), figure))
+    calls = daily.groupby("strategy", sort=False)["calls"].mean()
+    sections.append((
+        "Calls per day: " + "; ".join(f"{name} {value:,.0f} on average" for name, value in calls.items())
+        + ".",
+        _daily_chart(daily, "calls", "Calls per day (mean over replications)"),
+    ))
+    asa = daily.groupby("strategy", sort=False)["asa_s"].agg(["min", "max"])
+    sections.append((
+        "ASA by day: " + "; ".join(f"{name} from {row['min']:.1f} s to {row['max']:.1f} s"
+                                   for name, row in asa.iterrows()) + ".",
+        _daily_chart(daily, "asa_s", "ASA by day, seconds (mean over replications)"),
+    ))
+    charts = "".join(
+        f'<section class="chart"><p class="takeaway">{html.escape(text)}</p>'
+        f'{figure.to_html(full_html=False, include_plotlyjs=False)}</section>'
+        for text, figure in sections
+    )
+    note_html = "".join(f"<p class='note'>{html.escape(note)}</p>" for note in notes or [])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<script type="text/javascript">{get_plotlyjs()}</script>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
+th {{ background: #f3f3f3; }}
+.takeaway {{ font-weight: 600; margin: 1.5em 0 0.2em; }}
+.note {{ color: #555; font-size: 0.9em; }}
+</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+<h2>Headline</h2>
+<p class="note">Mean over replications with 95% t-interval; in brackets after a strategy other than
+the first, its paired difference against the first (common random numbers).</p>
+{_table_html(headline_rows(comparison, currency))}
+{note_html}
+{charts}
+</body></html>
+"""

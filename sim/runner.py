@@ -1,0 +1,123 @@
+"""Running a study: every strategy x replication as an independent task, on one or more processes.
+
+A task is identified by (strategy, replication) and its randomness comes from (seed, replication,
+component) only, so a task gives the same numbers whichever process runs it and in whatever order
+tasks finish; the results are gathered back in task order. That is why ``--jobs 1`` and
+``--jobs 8`` write byte-identical ``summary.csv`` files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.loader import Study
+from sim.metrics import SUMMARY_COLUMNS, TIMESERIES_COLUMNS, summarize, timeseries
+from sim.model import simulate
+from sim.scenario import Scenario
+from sim.stats import compare
+
+
+@dataclass(frozen=True)
+class Task:
+    """One replication of one strategy."""
+
+    strategy: str
+    replication: int
+    scenario: Scenario
+
+
+@dataclass
+class TaskResult:
+    """What a task sends back: its summary row and its daily rows."""
+
+    summary: dict
+    timeseries: pd.DataFrame
+
+
+def run_task(task: Task) -> TaskResult:
+    """Simulate one task and measure it (runs in a worker process)."""
+    result = simulate(task.scenario, task.replication)
+    return TaskResult(summarize(result, task.strategy), timeseries(result, task.strategy))
+
+
+@dataclass
+class StudyResult:
+    """All tasks of a study, measured and compared."""
+
+    summary: pd.DataFrame
+    """One row per strategy x replication (``summary.csv``)."""
+    comparison: pd.DataFrame
+    """Mean, CI and paired difference per strategy x metric (``comparison.csv``)."""
+    timeseries: pd.DataFrame
+    """One row per strategy x replication x day (``timeseries.csv``)."""
+    wall_time_s: float
+    """Elapsed time of the tasks."""
+    jobs: int
+    """Worker processes used."""
+
+
+COMPARED_METRICS = [column for column in SUMMARY_COLUMNS if column not in ("strategy", "replication")]
+"""Metrics that appear in ``comparison.csv``."""
+
+
+def tasks_of(study: Study, replications: int | None = None) -> list[Task]:
+    """Every strategy x replication of *study*, strategies in file order."""
+    return [
+        Task(name, replication, scenario)
+        for name, scenario in study.strategies.items()
+        for replication in range(replications or scenario.replications)
+    ]
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the machine's cores."""
+    return max(1, os.cpu_count() or 1)
+
+
+def run_tasks(tasks: list[Task], jobs: int, progress=None) -> list[TaskResult]:
+    """Run *tasks* on *jobs* processes; results in task order. *progress* is called per task done."""
+    if jobs <= 1 or len(tasks) <= 1:
+        results = []
+        for task in tasks:
+            results.append(run_task(task))
+            if progress:
+                progress()
+        return results
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context)
+    try:
+        futures = [pool.submit(run_task, task) for task in tasks]
+        for future in futures:
+            future.add_done_callback(lambda _: progress and progress())
+        results = [future.result() for future in futures]
+    except BaseException:
+        # Ctrl-C or a failed task: drop the queued tasks and do not wait for the running ones.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
+
+
+def run_study(study: Study, replications: int | None = None, jobs: int | None = None,
+              progress=None) -> StudyResult:
+    """Run every task of *study* and assemble the summary, comparison and daily tables."""
+    tasks = tasks_of(study, replications)
+    jobs = jobs or default_jobs()
+    started = time.perf_counter()
+    results = run_tasks(tasks, jobs, progress)
+    wall = time.perf_counter() - started
+    summary = pd.DataFrame([result.summary for result in results], columns=SUMMARY_COLUMNS)
+    daily = pd.concat([result.timeseries for result in results], ignore_index=True)
+    return StudyResult(
+        summary=summary,
+        comparison=compare(summary, COMPARED_METRICS),
+        timeseries=daily[TIMESERIES_COLUMNS],
+        wall_time_s=wall,
+        jobs=min(jobs, len(tasks)),
+    )
