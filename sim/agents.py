@@ -24,10 +24,11 @@ class AgentGroup:
     """The runtime state of one group of agents."""
 
     __slots__ = ("name", "index", "idle", "idle_since", "serves", "handle_time", "hourly_cost",
-                 "staffing", "first_agent")
+                 "staffing", "first_agent", "resolve_probability")
 
     def __init__(self, name: str, index: int, headcount: int, first_agent: int,
-                 handle_time: list[Callable[[float], float]], hourly_cost: float):
+                 handle_time: list[Callable[[float], float]], hourly_cost: float,
+                 resolve_probability: float = 1.0):
         self.name = name
         """Name from the scenario."""
         self.index = index
@@ -44,6 +45,8 @@ class AgentGroup:
         """Per reason code: ``f(z)`` turning a contact's normal score into its talk time here."""
         self.hourly_cost = hourly_cost
         """Cost per rostered agent hour."""
+        self.resolve_probability = resolve_probability
+        """Chance that a conversation here resolves the caller's problem."""
         self.staffing: list[tuple[float, int, int]] = [(0.0, headcount, headcount)]
         """Steps ``(from time, rostered, available)`` of the group's staffing."""
 

@@ -69,8 +69,9 @@ class ReasonArrivals:
     patience: object | None
     """Patience distribution, or ``None`` for callers who never abandon."""
 
-    def day(self, start: float, end: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Instants, complexity scores and patience of this reason's arrivals in ``[start, end)``."""
+    def day(self, start: float, end: float) -> tuple[np.ndarray, ...]:
+        """Instants and per-contact draws (complexity score, patience, resolve draw) of this
+        reason's arrivals in ``[start, end)``."""
         parts = []
         if self.rate is not None:
             instants = poisson_instants(self.rate.slot_rates(int(start // DAY)), start, DAY,
@@ -89,26 +90,26 @@ class ReasonArrivals:
             patience = np.full(count, np.inf)
         else:
             patience = self.patience.sample(self.attributes_rng, count)
-        return instants, scores, patience
+        resolve_draws = self.attributes_rng.random(count)
+        return instants, scores, patience, resolve_draws
 
 
 def merged_day(reasons: list[ReasonArrivals], start: float, end: float) -> Iterator[tuple]:
-    """The day's arrivals of all reasons as ``(instant, reason, score, patience)`` in time order."""
-    times, codes, scores, patience = [], [], [], []
+    """The day's arrivals of all reasons as ``(instant, reason, score, patience, resolve draw)``
+    in time order."""
+    columns: list[list[np.ndarray]] = [[], [], [], [], []]
     for reason in reasons:
-        t, z, p = reason.day(start, end)
-        times.append(t)
-        codes.append(np.full(len(t), reason.code, dtype=np.int64))
-        scores.append(z)
-        patience.append(p)
-    instants = np.concatenate(times)
-    order = np.argsort(instants, kind="stable")
-    return zip(instants[order].tolist(), np.concatenate(codes)[order].tolist(),
-               np.concatenate(scores)[order].tolist(), np.concatenate(patience)[order].tolist())
+        instants, scores, patience, resolve_draws = reason.day(start, end)
+        codes = np.full(len(instants), reason.code, dtype=np.int64)
+        for column, values in zip(columns, (instants, codes, scores, patience, resolve_draws)):
+            column.append(values)
+    merged = [np.concatenate(column) for column in columns]
+    order = np.argsort(merged[0], kind="stable")
+    return zip(*(values[order].tolist() for values in merged))
 
 
 def arrivals(env: Environment, reasons: list[ReasonArrivals], horizon: float, arrive):
-    """SimPy process: every day, schedule that day's arrivals; ``arrive(reason, z, patience)``."""
+    """SimPy process: every day, schedule that day's arrivals, ``arrive(reason, z, patience, u)``."""
     day = 0
     while day * DAY < horizon:
         start = day * DAY
@@ -123,8 +124,8 @@ def _chain(env: Environment, feed: Iterator[tuple], arrive) -> None:
     """Deliver *feed*'s arrivals one event at a time: each arrival schedules the next."""
 
     def deliver(event: Event) -> None:
-        _, reason, score, patience = event._value
-        arrive(reason, score, patience)
+        _, reason, score, patience, resolve_draw = event._value
+        arrive(reason, score, patience, resolve_draw)
         following = next(feed, None)
         if following is not None:
             Wake(env, following[0] - env._now, deliver, following)

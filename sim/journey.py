@@ -37,11 +37,11 @@ from sim.records import NAN, ContactLog, Outcome
 class Contact:
     """One contact in flight (a call, from arrival until it ends)."""
 
-    __slots__ = ("id", "problem", "reason", "queue", "z", "patience", "t_arrive", "t_queue",
-                 "t_answer", "waiting", "group", "agent", "talk_s", "resolved")
+    __slots__ = ("id", "problem", "reason", "queue", "z", "patience", "u_resolve", "t_arrive",
+                 "t_queue", "t_answer", "waiting", "group", "agent", "talk_s", "resolved")
 
     def __init__(self, contact_id: int, problem: int, reason: int, z: float, patience: float,
-                 now: float):
+                 u_resolve: float, now: float):
         self.id = contact_id
         self.problem = problem
         self.reason = reason
@@ -50,6 +50,8 @@ class Contact:
         """Standard normal complexity score: every group's handle time is a quantile of it."""
         self.patience = patience
         """How long this caller will wait in a queue before hanging up (``inf``: forever)."""
+        self.u_resolve = u_resolve
+        """Uniform draw: the conversation resolves the problem if it is below the group's chance."""
         self.t_arrive = now
         self.t_queue = NAN
         self.t_answer = NAN
@@ -83,12 +85,12 @@ class Journey:
 
     # -- the journey -------------------------------------------------------------------------
 
-    def arrive(self, reason: int, z: float, patience: float) -> None:
+    def arrive(self, reason: int, z: float, patience: float, u_resolve: float) -> None:
         """A new contact about *reason* arrives now."""
         now = self.env._now
         contact_id = self.arrived
         self.arrived = contact_id + 1
-        contact = Contact(contact_id, contact_id, reason, z, patience, now)
+        contact = Contact(contact_id, contact_id, reason, z, patience, u_resolve, now)
         self.live[contact_id] = contact
         if self.trace is not None:
             self.trace.append((now, "arrive", contact_id, reason))
@@ -136,13 +138,14 @@ class Journey:
         Wake(self.env, talk, self.hang_up, contact)
 
     def hang_up(self, event: Event) -> None:
-        """The conversation ends: the problem is resolved and the agent is free."""
+        """The conversation ends, resolving the problem or not, and the agent is free."""
         contact = event._value
-        contact.resolved = 1
+        group = self.groups[contact.group]
+        contact.resolved = contact.u_resolve < group.resolve_probability
         if self.trace is not None:
             self.trace.append((self.env._now, "end", contact.id, None))
         self.end(contact, Outcome.ANSWERED)
-        self.agent_free(self.groups[contact.group], contact.agent)
+        self.agent_free(group, contact.agent)
 
     def agent_free(self, group: AgentGroup, agent: int) -> None:
         """*agent* takes the longest-waiting caller of the highest-priority queue, or idles."""

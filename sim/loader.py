@@ -270,16 +270,18 @@ def _apply_set(document: _Document, expression: str, source: str) -> None:
             strategies[path[1]] = {}
     target = document.data
     for depth, part in enumerate(path[:-1]):
-        if isinstance(target, dict):
-            if not isinstance(target.get(part), (dict, list)):
-                target[part] = {}
+        if isinstance(target, dict) and target.get(part) is None:
+            target[part] = {}
+            target = target[part]
+        elif isinstance(target, dict) and isinstance(target[part], (dict, list)):
             target = target[part]
         elif isinstance(target, list) and isinstance(part, int) and part < len(target):
             target = target[part]
         else:
+            inside = target.get(part) if isinstance(target, dict) else target
             raise ScenarioError(
                 [f"{source}: --set {expression}: {_show(path[:depth + 1])}: cannot set a key "
-                 f"inside {_kind(target)}"]
+                 f"inside {_kind(inside)}"]
             )
     last = path[-1]
     if isinstance(target, list):
@@ -445,10 +447,13 @@ def _validate(data: dict, origins: dict, source: str, label: str | None) -> tupl
             cross = (error.get("ctx") or {}).get("error")
             if isinstance(cross, CrossCheckError):
                 for sub_path, message in cross.problems:
-                    located.append(_locate(path + tuple(sub_path), message, False, origins, source))
+                    where = path + tuple(sub_path)
+                    container = isinstance(_lookup(data, where), (dict, list))
+                    located.append(_locate(where, message, container, origins, source))
                 continue
             extra, message, at_key = _describe(error, _lookup(data, path))
-            located.append(_locate(path + extra, message, at_key, origins, source))
+            container = isinstance(_lookup(data, path + extra), (dict, list))
+            located.append(_locate(path + extra, message, at_key or container, origins, source))
         return None, located
 
 
@@ -502,7 +507,7 @@ def load_text(text: str, source: str = "<scenario>", overrides=()) -> Study:
         runs.append(("base", data, base_origins))
     elif not isinstance(raw_strategies, dict) or not raw_strategies:
         located.append(_locate(("strategies",), "a mapping of strategy names to patches "
-                               f"(got {_kind(raw_strategies)})", False,
+                               f"(got {_kind(raw_strategies)})", True,
                                {"values": document.values, "keys": document.keys}, source))
     else:
         for name, patch in raw_strategies.items():

@@ -57,7 +57,8 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
         quantile = spec.handle_time.from_normal()
         group = AgentGroup(name, index, spec.headcount, first_agent,
                            handle_time=[quantile for _ in reason_names],
-                           hourly_cost=spec.hourly_cost)
+                           hourly_cost=spec.hourly_cost,
+                           resolve_probability=spec.resolve_probability)
         first_agent += spec.headcount
         group.serves = [queues[queue_index[queue]] for queue in spec.serves]
         for queue in group.serves:

@@ -33,6 +33,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.distributions import Distribution, NonNegativeSeconds, PositiveSeconds
+from sim.units import format_duration
 
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*$")]
 """A name for a reason, queue, group or strategy: letters, digits, ``_ - .`` and spaces."""
@@ -95,6 +96,9 @@ class AgentGroup(Part):
     """Talk time of one contact."""
     hourly_cost: NonNegative = 42.0
     """Fully loaded cost per paid agent hour (FIGURES.md: $42/h, an estimate from BLS wages)."""
+    resolve_probability: Probability = 1.0
+    """Chance that a conversation with this group resolves the caller's problem (knowledge and
+    authority); FIGURES.md: FCR about 0.70 in a reactive baseline."""
 
 
 class Costs(Part):
@@ -139,8 +143,8 @@ class Scenario(Part):
         problems: list[tuple[tuple[str | int, ...], str]] = []
         if self.warmup >= self.horizon:
             problems.append(
-                (("warmup",), f"must be shorter than the horizon ({self.horizon:g}s) "
-                 f"(got {self.warmup:g}s)")
+                (("warmup",), f"must be shorter than the horizon ({format_duration(self.horizon)}) "
+                 f"(got {format_duration(self.warmup)})")
             )
         queue_names = self.queue_names
         if self.queues is not None:

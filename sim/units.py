@@ -48,7 +48,7 @@ def parse_duration(value: object) -> float:
 
 
 def format_duration(seconds: float) -> str | float:
-    """Write *seconds* in the largest unit that gives a short exact number (``'5m'``, ``'2.5h'``).
+    """Write *seconds* in the largest unit up to days that gives a short exact number (``'5m'``).
 
     Infinite or fractional-second values that no unit writes shortly stay plain numbers.
     """
@@ -56,7 +56,7 @@ def format_duration(seconds: float) -> str | float:
         return seconds
     if seconds == 0:
         return "0s"
-    for unit in ("w", "d", "h", "m", "s"):
+    for unit in ("d", "h", "m", "s"):
         amount = seconds / UNITS[unit]
         if abs(amount) >= 1 and _is_short(amount):
             return f"{_number(amount)}{unit}"

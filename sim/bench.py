@@ -1,0 +1,178 @@
+"""Benchmark: how fast the engine is, as a ratio to a minimal SimPy model run in the same process.
+
+Machines here are noisy, so absolute speeds mean little; the ratio does. Each case is run through
+the full engine on the CLI path (scenario text validated, simulated, records turned into tables,
+summary and daily metrics computed) and compared with the minimal idiomatic SimPy model of
+M/M/100+M (a process per caller waiting on ``request | timeout(patience)`` on a
+``simpy.Resource``), timed in CPU seconds, alternating the two, best of ``--rounds``. Peak memory
+per caller is measured in fresh child processes (the difference between a large and a small run,
+so the interpreter and imports do not count).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+
+import simpy
+
+AGENTS = 100
+LOAD = 0.95
+AHT_S = 300.0
+PATIENCE_S = 120.0
+
+CASES: dict[str, dict] = {
+    "erlang_a": {
+        "title": "M/M/100+M at load 0.95 (Erlang A)",
+        "target": 2.5,
+        "yaml": """
+name: bench erlang_a
+horizon: {horizon}
+replications: 1
+seed: 1
+demand:
+  general: {{arrivals_per_hour: {rate}}}
+agents:
+  frontline: {{headcount: {agents}, serves: [general], handle_time: {{dist: exponential, mean: {aht}}}}}
+patience: {{dist: exponential, mean: {patience}}}
+""",
+    },
+}
+"""Benchmark cases: a scenario template per case and the ratio it must reach."""
+
+
+def _arrival_rate() -> float:
+    return LOAD * AGENTS / AHT_S
+
+
+def case_text(name: str, callers: int) -> str:
+    """The scenario YAML of case *name* sized to about *callers* callers."""
+    rate = _arrival_rate()
+    return CASES[name]["yaml"].format(horizon=callers / rate, rate=rate * 3600, agents=AGENTS,
+                                      aht=AHT_S, patience=PATIENCE_S)
+
+
+def minimal_simpy(callers: int, seed: int = 1) -> int:
+    """The minimal idiomatic SimPy M/M/100+M model; returns the callers simulated."""
+    draw = random.Random(seed)
+    env = simpy.Environment()
+    desk = simpy.Resource(env, capacity=AGENTS)
+    rate = _arrival_rate()
+    outcome = {"served": 0, "abandoned": 0}
+
+    def caller(env):
+        with desk.request() as request:
+            result = yield request | env.timeout(draw.expovariate(1 / PATIENCE_S))
+            if request in result:
+                yield env.timeout(draw.expovariate(1 / AHT_S))
+                outcome["served"] += 1
+            else:
+                outcome["abandoned"] += 1
+
+    def source(env):
+        for _ in range(callers):
+            yield env.timeout(draw.expovariate(rate))
+            env.process(caller(env))
+
+    env.process(source(env))
+    env.run()
+    return callers
+
+
+def engine(name: str, callers: int) -> int:
+    """The full engine on case *name* (validation, simulation, records, metrics)."""
+    from sim.loader import load_text
+    from sim.metrics import summarize, timeseries
+    from sim.model import simulate
+
+    scenario = load_text(case_text(name, callers), f"bench:{name}").first
+    result = simulate(scenario, 0)
+    summarize(result, "bench")
+    timeseries(result, "bench")
+    return len(result.contacts)
+
+
+def _cpu_rate(function, *args) -> float:
+    started = time.process_time()
+    count = function(*args)
+    return count / (time.process_time() - started)
+
+
+def peak_bytes() -> int:
+    """Peak resident memory of this process in bytes.
+
+    Linux's ``VmHWM`` is reset when a program starts; ``ru_maxrss`` is not (it keeps the peak of
+    the parent that forked us), so it is only the fallback.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def peak_memory_per_caller(name: str, callers: int) -> float:
+    """Bytes of peak resident memory per caller of case *name* (fresh child processes)."""
+    small = max(1000, callers // 50)
+    peaks = []
+    for size in (small, callers):
+        output = subprocess.run(
+            [sys.executable, "-c",
+             f"from sim.bench import engine, peak_bytes; n = engine({name!r}, {size}); print(n, peak_bytes())"],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        peaks.append((int(output[0]), int(output[1])))
+    (small_n, small_peak), (large_n, large_peak) = peaks
+    return max(0.0, (large_peak - small_peak) / (large_n - small_n))
+
+
+def measure(callers: int, rounds: int = 2, cases: list[str] | None = None, memory: bool = True) -> dict:
+    """Every figure of the benchmark as one dictionary."""
+    cases = cases or list(CASES)
+    engine(cases[0], 1000)  # imports and first-call costs are not part of the measurement
+    minimal_best = 0.0
+    engine_best = dict.fromkeys(cases, 0.0)
+    for _ in range(rounds):
+        minimal_best = max(minimal_best, _cpu_rate(minimal_simpy, callers))
+        for name in cases:
+            engine_best[name] = max(engine_best[name], _cpu_rate(engine, name, callers))
+    figures = {"callers": callers, "rounds": rounds,
+               "minimal_simpy_callers_per_cpu_s": round(minimal_best), "cases": {}}
+    for name in cases:
+        figures["cases"][name] = {
+            "title": CASES[name]["title"],
+            "callers_per_cpu_s": round(engine_best[name]),
+            "ratio": round(engine_best[name] / minimal_best, 3),
+            "target_ratio": CASES[name]["target"],
+            "peak_bytes_per_caller": round(peak_memory_per_caller(name, callers)) if memory else None,
+        }
+    first = figures["cases"][cases[0]]
+    figures.update(ratio=first["ratio"], engine_callers_per_cpu_s=first["callers_per_cpu_s"],
+                   peak_bytes_per_caller=first["peak_bytes_per_caller"])
+    return figures
+
+
+def main(args) -> int:
+    figures = measure(args.callers, rounds=args.rounds)
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"contactsim bench: {args.callers:,} callers per run, best of {args.rounds} "
+                        f"(minimal SimPy M/M/{AGENTS}+M: {figures['minimal_simpy_callers_per_cpu_s']:,} callers/CPU-s)")
+    for column in ("case", "engine callers/CPU-s", "ratio to minimal SimPy", "target", "peak memory/caller"):
+        table.add_column(column)
+    for name, case in figures["cases"].items():
+        table.add_row(case["title"], f"{case['callers_per_cpu_s']:,}", f"{case['ratio']:.2f}",
+                      f">= {case['target_ratio']}", f"{case['peak_bytes_per_caller']:,} B")
+    Console().print(table)
+    return 0
