@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from heapq import heappush
+
 from simpy import Environment
 from simpy.events import NORMAL, Event
 
@@ -21,9 +23,10 @@ class Wake(Event):
     """Call ``callback(event)`` *delay* seconds from now; the event's ``value`` is *value*."""
 
     def __init__(self, env: Environment, delay: float, callback: Callable[[Event], Any], value: Any):
-        # Event.__init__ is inlined (as simpy.Timeout does) and the event is triggered at once.
+        # Event.__init__ is inlined (as simpy.Timeout does), the event is triggered at once, and
+        # Environment.schedule is inlined too: this runs two or three times per caller.
         self.env = env
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        env.schedule(self, NORMAL, delay)
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))

@@ -65,8 +65,8 @@ def suggestion(word: str, choices: list[str]) -> str:
 class Reason(Part):
     """One reason customers contact (a kind of demand), with its Poisson arrival rate."""
 
-    arrivals_per_hour: NonNegative = 0.0
-    """Mean Poisson arrival rate, contacts per hour (0 means none)."""
+    arrivals_per_hour: Annotated[NonNegative, Field(le=1e6)] = 0.0
+    """Mean Poisson arrival rate, contacts per hour (0 means none; at most a million)."""
     arrival_times: list[NonNegativeSeconds] | None = None
     """Exact arrival instants instead of a Poisson stream (for traces and scheduled batches)."""
     queue: Name | None = None

@@ -196,15 +196,22 @@ def test_same_seed_same_summary(scenario, replication):
     assert pd.Series(first).equals(pd.Series(again))
 
 
+handle_times = st.one_of(
+    st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(30, 600)),
+    st.builds(lambda m, cv: {"dist": "lognormal", "mean": m, "cv": cv}, st.floats(30, 600), st.floats(0.1, 2)),
+    st.builds(lambda v: {"dist": "constant", "value": v}, st.floats(30, 300)),
+)
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), agents=st.integers(1, 8), load=st.floats(0.3, 1.3),
-       handle=dists)
+       handle=handle_times)
 def test_one_more_agent_never_raises_any_callers_wait(seed, agents, load, handle):
     """Without abandonment, FCFS, handle times drawn at arrival (common random numbers)."""
     from sim.distributions import Distribution
     from pydantic import TypeAdapter
 
-    mean = TypeAdapter(Distribution).validate_python(handle).mean_value or 1.0
+    mean = TypeAdapter(Distribution).validate_python(handle).mean_value
     rate = load * agents / mean * 3600
     text = f"""
 horizon: 12h
@@ -236,3 +243,24 @@ patience: {dist: exponential, mean: 3m}
     both = base["talk_s"].gt(0) & more["talk_s"].gt(0)
     assert both.sum() > 1000
     assert np.allclose(base.loc[both, "talk_s"], more.loc[both, "talk_s"])
+
+
+def test_wake_events_share_simpys_clock_and_order():
+    """Wake schedules on the environment's own queue: ties run in scheduling order, with timeouts."""
+    import simpy
+
+    from sim.callbacks import Wake
+
+    env = simpy.Environment()
+    log = []
+    env.timeout(5).callbacks.append(lambda e: log.append(("timeout", env.now)))
+    Wake(env, 5, lambda e: log.append((e.value, env.now)), "wake")
+    Wake(env, 2, lambda e: log.append((e.value, env.now)), "early")
+
+    def process(env):
+        yield env.timeout(5)
+        log.append(("process", env.now))
+
+    env.process(process(env))
+    env.run()
+    assert log == [("early", 2), ("timeout", 5), ("wake", 5), ("process", 5)]
