@@ -7,8 +7,10 @@ agents in a line ordered by how long they have been idle, so that
 - a freed agent takes the longest-waiting contact of the highest-priority queue it serves.
 
 Taking or freeing an agent costs O(1) whatever the headcount (``simpy.Resource`` scans its users on
-every release, which slows large centres down). Each group also keeps its staffing over time as a
-step function (rostered and available agents from a time on), for occupancy and agent cost.
+every release, which slows large centres down). The roster can change at any time
+(:mod:`sim.roster`): agents start, idle agents leave, busy agents finish their call first. Each
+group keeps its staffing over time as a step function (rostered and on-duty agents from a time
+on), for agent cost and occupancy.
 """
 
 from __future__ import annotations
@@ -16,28 +18,30 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from sim.roster import available_agents
+
 NO_AGENT = -1
 """Agent id recorded for a contact nobody answered."""
+
 
 
 class AgentGroup:
     """The runtime state of one group of agents."""
 
     __slots__ = ("name", "index", "idle", "idle_since", "serves", "handle_time", "hourly_cost",
-                 "staffing", "first_agent", "resolve_probability")
+                 "resolve_probability", "shrinkage", "rostered", "on_duty", "leaving", "next_agent",
+                 "staffing", "after_call_work", "hold_probability", "hold_chance", "hold_duration")
 
-    def __init__(self, name: str, index: int, headcount: int, first_agent: int,
+    def __init__(self, name: str, index: int, rostered: int, shrinkage: float,
                  handle_time: list[Callable[[float], float]], hourly_cost: float,
                  resolve_probability: float = 1.0):
         self.name = name
         """Name from the scenario."""
         self.index = index
         """Position in the scenario's ``agents`` (the code recorded per contact)."""
-        self.first_agent = first_agent
-        """Id of this group's first agent; ids are unique across groups."""
-        self.idle: deque[int] = deque(range(first_agent, first_agent + headcount))
+        self.idle: deque[int] = deque()
         """Ids of idle agents, longest idle first."""
-        self.idle_since: deque[float] = deque(0.0 for _ in range(headcount))
+        self.idle_since: deque[float] = deque()
         """When each agent in ``idle`` became idle (same order)."""
         self.serves: list = []
         """Queues (:class:`~sim.queues.WaitingLine`) this group answers, highest priority first."""
@@ -47,8 +51,29 @@ class AgentGroup:
         """Cost per rostered agent hour."""
         self.resolve_probability = resolve_probability
         """Chance that a conversation here resolves the caller's problem."""
-        self.staffing: list[tuple[float, int, int]] = [(0.0, headcount, headcount)]
-        """Steps ``(from time, rostered, available)`` of the group's staffing."""
+        self.shrinkage = shrinkage
+        """Share of rostered agents off the phones."""
+        self.rostered = 0
+        """Agents rostered (paid) now."""
+        self.on_duty = 0
+        """Agents present now: idle or busy (including those finishing a call past their shift)."""
+        self.leaving = 0
+        """Busy agents who leave when their call is done (the roster went down)."""
+        self.next_agent = 0
+        """Id of the next agent to start (ids are per group)."""
+        self.after_call_work: Callable[[], float] | None = None
+        """Sampler of wrap-up time, or ``None``."""
+        self.hold_probability = 0.0
+        """Share of conversations with a consult hold."""
+        self.hold_chance: Callable[[], float] | None = None
+        """Uniform sampler deciding a hold."""
+        self.hold_duration: Callable[[], float] | None = None
+        """Sampler of hold time."""
+        self.staffing: list[tuple[float, int, int]] = []
+        """Steps ``(from time, rostered, on duty)`` of the group's staffing."""
+        self.set_roster(rostered, 0.0)
+        for agent in range(self.next_agent):
+            self.make_idle(agent, 0.0)
 
     def longest_idle_since(self) -> float:
         """When the longest-idle agent became idle (``inf`` if nobody is idle)."""
@@ -63,6 +88,43 @@ class AgentGroup:
         """Agent *agent* has nothing to do from *now* on."""
         self.idle.append(agent)
         self.idle_since.append(now)
+
+    def set_roster(self, rostered: int, now: float) -> list[int]:
+        """The roster changes to *rostered* at *now*; return the ids of agents who start now.
+
+        Going down, idle agents leave first (the most recently idle), then busy agents are marked
+        to leave when their call is done. Going up, agents marked to leave stay, then new ones start.
+        """
+        self.rostered = rostered
+        target = available_agents(rostered, self.shrinkage)
+        present = self.on_duty - self.leaving
+        starting: list[int] = []
+        if target > present:
+            staying = min(self.leaving, target - present)
+            self.leaving -= staying
+            for _ in range(target - present - staying):
+                starting.append(self.next_agent)
+                self.next_agent += 1
+            self.on_duty += len(starting)
+        elif target < present:
+            surplus = present - target
+            while surplus and self.idle:
+                self.idle.pop()
+                self.idle_since.pop()
+                self.on_duty -= 1
+                surplus -= 1
+            self.leaving += surplus
+        self.staffing.append((now, rostered, self.on_duty))
+        return starting
+
+    def leave_after_call(self, now: float) -> bool:
+        """True if an agent who just finished must leave (the roster went down); records it."""
+        if not self.leaving:
+            return False
+        self.leaving -= 1
+        self.on_duty -= 1
+        self.staffing.append((now, self.rostered, self.on_duty))
+        return True
 
 
 def longest_idle_group(groups: list[AgentGroup]) -> AgentGroup | None:

@@ -6,6 +6,11 @@ an intraday profile), which makes the generation exact: the number of arrivals i
 Poisson with mean rate x slot length, and given that number their instants are independent and
 uniform in the slot. No thinning, no wasted events.
 
+The rate of reason r in half-hour k of day d is ``volume_r x weekday_r[d] x share_r[k] / 1800 s x
+B_d``: the reason's daily volume, its day-of-week weight, its intraday share, and a daily busyness
+factor ``B_d`` (gamma, mean 1, CV from the calendar) common to every reason, so a busy day is busy
+everywhere and daily counts are overdispersed: Var = E + CV^2 E^2 (a mixed Poisson).
+
 The :func:`arrivals` process wakes once a day, generates the day's arrivals of every reason from
 that reason's own random streams, merges them in time order and feeds them to the journey one
 event at a time (a callback chain: a SimPy event per arrival, one process wake-up per day).
@@ -20,7 +25,9 @@ import numpy as np
 from simpy import Environment
 from simpy.events import Event
 
+from sim.calendar import SLOT, intraday_shares, weekday_weights
 from sim.callbacks import Wake
+from sim.scenario import Calendar, Reason
 from sim.units import DAY
 
 
@@ -34,6 +41,40 @@ class ConstantRate:
     def slot_rates(self, day: int) -> np.ndarray:
         """Arrival rates (per second) of each equal slot of day *day*."""
         return np.array([self.per_second])
+
+
+class ProfileRate:
+    """A daily volume spread over the half-hours by an intraday profile, scaled by day of week."""
+
+    def __init__(self, daily_volume: float, shares: np.ndarray, weekday: np.ndarray):
+        self.half_hour_rates = daily_volume * np.outer(weekday, shares) / SLOT
+        """7 x 48 arrival rates per second, Monday first."""
+
+    def slot_rates(self, day: int) -> np.ndarray:
+        """Arrival rates (per second) of the 48 half-hours of day *day*."""
+        return self.half_hour_rates[day % 7]
+
+
+def rate_of(reason: Reason, calendar: Calendar) -> ConstantRate | ProfileRate | None:
+    """The rate function of a reason: constant when no profile shapes it, else by half-hour."""
+    volume = reason.daily_volume
+    if volume <= 0:
+        return None
+    intraday = reason.intraday if reason.intraday is not None else calendar.intraday
+    weekday = reason.weekday if reason.weekday is not None else calendar.weekday
+    shares, weights = intraday_shares(intraday), weekday_weights(weekday)
+    if np.allclose(shares, shares[0]) and np.allclose(weights, 1.0):
+        return ConstantRate(volume / 24)
+    return ProfileRate(volume, shares, weights)
+
+
+def daily_busyness(cv: float, rng: np.random.Generator):
+    """Daily busyness factors: gamma with mean 1 and the given CV (1 every day if CV is 0)."""
+    if cv <= 0:
+        while True:
+            yield 1.0
+    while True:
+        yield float(rng.gamma(1 / cv**2, cv**2))
 
 
 def poisson_instants(slot_rates: np.ndarray, start: float, length: float,
@@ -58,7 +99,7 @@ class ReasonArrivals:
 
     code: int
     """Reason code."""
-    rate: ConstantRate | None
+    rate: ConstantRate | ProfileRate | None
     """Poisson rate function, or ``None``."""
     fixed_times: np.ndarray
     """Exact arrival instants (sorted) instead of, or besides, the Poisson stream."""
@@ -69,13 +110,14 @@ class ReasonArrivals:
     patience: object | None
     """Patience distribution, or ``None`` for callers who never abandon."""
 
-    def day(self, start: float, end: float) -> tuple[np.ndarray, ...]:
+    def day(self, start: float, end: float, busyness: float = 1.0) -> tuple[np.ndarray, ...]:
         """Instants and per-contact draws (complexity score, patience, resolve draw) of this
-        reason's arrivals in ``[start, end)``."""
+        reason's arrivals in ``[start, end)`` (a day, or its part before the horizon), the rate
+        multiplied by the day's *busyness*."""
         parts = []
         if self.rate is not None:
-            instants = poisson_instants(self.rate.slot_rates(int(start // DAY)), start, DAY,
-                                        self.times_rng)
+            instants = poisson_instants(self.rate.slot_rates(int(start // DAY)) * busyness, start,
+                                        DAY, self.times_rng)
             parts.append(instants[instants < end])
         if len(self.fixed_times):
             fixed = self.fixed_times
@@ -94,12 +136,13 @@ class ReasonArrivals:
         return instants, scores, patience, resolve_draws
 
 
-def merged_day(reasons: list[ReasonArrivals], start: float, end: float) -> Iterator[tuple]:
+def merged_day(reasons: list[ReasonArrivals], start: float, end: float,
+               busyness: float = 1.0) -> Iterator[tuple]:
     """The day's arrivals of all reasons as ``(instant, reason, score, patience, resolve draw)``
     in time order."""
     columns: list[list[np.ndarray]] = [[], [], [], [], []]
     for reason in reasons:
-        instants, scores, patience, resolve_draws = reason.day(start, end)
+        instants, scores, patience, resolve_draws = reason.day(start, end, busyness)
         codes = np.full(len(instants), reason.code, dtype=np.int64)
         for column, values in zip(columns, (instants, codes, scores, patience, resolve_draws)):
             column.append(values)
@@ -108,13 +151,16 @@ def merged_day(reasons: list[ReasonArrivals], start: float, end: float) -> Itera
     return zip(*(values[order].tolist() for values in merged))
 
 
-def arrivals(env: Environment, reasons: list[ReasonArrivals], horizon: float, arrive):
-    """SimPy process: every day, schedule that day's arrivals, ``arrive(reason, z, patience, u)``."""
+def arrivals(env: Environment, reasons: list[ReasonArrivals], horizon: float, arrive,
+             busyness=None):
+    """SimPy process: every day, schedule that day's arrivals, ``arrive(reason, z, patience, u)``.
+    *busyness* yields each day's factor (common to all reasons)."""
     day = 0
     while day * DAY < horizon:
         start = day * DAY
         end = min(start + DAY, horizon)
-        feed = merged_day(reasons, start, end)
+        factor = next(busyness) if busyness is not None else 1.0
+        feed = merged_day(reasons, start, end, factor)
         _chain(env, feed, arrive)
         day += 1
         yield env.timeout(min(end, horizon) - env.now)

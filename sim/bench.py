@@ -86,13 +86,12 @@ def minimal_simpy(callers: int, seed: int = 1) -> int:
 def engine(name: str, callers: int) -> int:
     """The full engine on case *name* (validation, simulation, records, metrics)."""
     from sim.loader import load_text
-    from sim.metrics import summarize, timeseries
+    from sim.metrics import measure
     from sim.model import simulate
 
     scenario = load_text(case_text(name, callers), f"bench:{name}").first
     result = simulate(scenario, 0)
-    summarize(result, "bench")
-    timeseries(result, "bench")
+    measure(result, "bench")
     return len(result.contacts)
 
 

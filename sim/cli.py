@@ -25,6 +25,10 @@ from sim.loader import ScenarioError, Study, load_study
 from sim.outputs import OutputError, check_target, manifest, write_csv, write_folder, write_json
 from sim.units import parse_duration_arg
 
+OUTPUT_FILES = ("summary.csv", "comparison.csv", "timeseries.csv", "by_queue.csv", "by_group.csv",
+                "intraday.csv", "report.html", "scenario.yaml", "manifest.json")
+"""The files of a run folder."""
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -172,28 +176,30 @@ def command_run(args) -> int:
     notes = []
     if reference is not None:
         notes.append(_reference_sentence(reference))
-    page = report.build_report(first.name, result.comparison, result.timeseries, currency, notes)
+    page = report.build_report(first.name, result.comparison, result.timeseries, currency, notes,
+                               intraday=result.intraday)
     replications = args.replications or first.replications
     info = manifest(
         scenario=str(args.scenario), name=first.name, seed=first.seed, replications=replications,
         strategies=list(study.strategies), overrides=args.overrides, jobs=result.jobs,
         wall_time_s=round(time.perf_counter() - started, 3),
-        files=["summary.csv", "comparison.csv", "timeseries.csv", "report.html", "scenario.yaml",
-               "manifest.json"],
+        files=list(OUTPUT_FILES),
         summary_columns=metrics.SUMMARY_DOCS, contact_columns=COLUMN_DOCS,
     )
     write_folder(out, {
         "summary.csv": lambda p: write_csv(p, result.summary),
         "comparison.csv": lambda p: write_csv(p, result.comparison),
         "timeseries.csv": lambda p: write_csv(p, result.timeseries),
+        "by_queue.csv": lambda p: write_csv(p, result.by_queue),
+        "by_group.csv": lambda p: write_csv(p, result.by_group),
+        "intraday.csv": lambda p: write_csv(p, result.intraday),
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
         "scenario.yaml": lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8"),
         "manifest.json": lambda p: write_json(p, info),
     })
     _print_headline(result.comparison, currency, reference, replications)
-    stdout.print(f"wrote {out}/ (summary.csv, comparison.csv, timeseries.csv, report.html, scenario.yaml, "
-                 f"manifest.json) in {time.perf_counter() - started:.1f}s on {result.jobs} process(es)",
-                 markup=False)
+    stdout.print(f"wrote {out}/ ({', '.join(OUTPUT_FILES)}) in {time.perf_counter() - started:.1f}s "
+                 f"on {result.jobs} process(es)", markup=False)
     return 0
 
 

@@ -362,17 +362,42 @@ def _model_tag(member: Any) -> str | None:
     return None
 
 
-def _clean_location(loc: tuple) -> tuple[KeyPath, type[BaseModel] | None]:
-    """Drop pydantic's union tags from *loc*; also return the model class the path ends in."""
+def _kind_of(member: Any) -> str:
+    """The word pydantic uses for a union member in an error location (``list``, ``str``, ...)."""
+    if isinstance(member, type) and issubclass(member, BaseModel):
+        return member.__name__
+    origin = typing.get_origin(member)
+    if origin is typing.Literal:
+        return "literal"
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin))
+    return getattr(member, "__name__", str(member))
+
+
+def _label_kind(element: str) -> str:
+    return element.split("[", 1)[0].removeprefix("constrained-")
+
+
+def _clean_location(loc: tuple) -> tuple[KeyPath, type[BaseModel] | None, tuple | None]:
+    """Drop pydantic's union labels from *loc*. Returns the key path, the model class the path ends
+    in (if one), and ``(union path, member kind)`` for the first union branch the location took."""
     path: list[str | int] = []
     candidates: list[Any] = [Scenario]
+    branch = None
     for element in loc:
         if element == "[key]":
             continue
-        tags = {_model_tag(m): m for m in candidates if _model_tag(m)}
-        if isinstance(element, str) and element in tags and len(candidates) > 1:
-            candidates = [tags[element]]
-            continue
+        if isinstance(element, str) and len(candidates) > 1:
+            tags = {_model_tag(m): m for m in candidates if _model_tag(m)}
+            if element in tags:
+                candidates = [tags[element]]
+                continue
+            kinds = {_kind_of(m) for m in candidates}
+            if _label_kind(element) in kinds:
+                kind = _label_kind(element)
+                candidates = [m for m in candidates if _kind_of(m) == kind]
+                branch = branch or (tuple(path), kind)
+                continue
         path.append(element)
         following: list[Any] = []
         for member in candidates:
@@ -385,76 +410,124 @@ def _clean_location(loc: tuple) -> tuple[KeyPath, type[BaseModel] | None]:
                 following.extend(_unwrap(typing.get_args(member)[0]))
         candidates = following
     models = [m for m in candidates if isinstance(m, type) and issubclass(m, BaseModel)]
-    return tuple(path), (models[0] if len(models) == 1 else None)
+    return tuple(path), (models[0] if len(models) == 1 else None), branch
+
+
+def _matches_kind(value: Any, kind: str) -> bool:
+    """Does a raw YAML value have the shape of a union member of this kind?"""
+    if isinstance(value, bool):
+        return kind == "bool"
+    if isinstance(value, list):
+        return kind == "list"
+    if isinstance(value, dict):
+        return kind == "dict" or kind[:1].isupper()
+    if isinstance(value, str):
+        return kind in ("str", "literal")
+    if isinstance(value, (int, float)):
+        return kind in ("int", "float")
+    return False
 
 
 def _fields_of(loc_without_last: tuple) -> list[str]:
-    _, model = _clean_location(loc_without_last)
+    _, model, _ = _clean_location(loc_without_last)
     return list(model.model_fields) if model is not None else []
 
 
 def _describe(error: dict, raw: Any) -> tuple[KeyPath, str, bool]:
     """(extra path, message, points at a key) for one pydantic error."""
+    key_error = bool(error["loc"]) and error["loc"][-1] == "[key]"
+    message, at_key, extra = _message(error, error.get("input") if raw is _MISSING or key_error else raw)
+    return extra, message, at_key or key_error
+
+
+def _message(error: dict, given: Any) -> tuple[str, bool, KeyPath]:
+    """(what is allowed (got X), points at a key, extra path) for one pydantic error."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    given = error.get("input") if raw is _MISSING else raw
     if kind == "missing":
-        return (), "required (missing)", False
+        return "required (missing)", False, ()
     if kind == "extra_forbidden":
         name = str(error["loc"][-1])
         allowed = _fields_of(error["loc"][:-1])
-        return (), (f"unknown key; allowed: {', '.join(allowed)}{suggestion(name, allowed)}"
-                    if allowed else "unknown key"), True
+        return (f"unknown key; allowed: {', '.join(allowed)}{suggestion(name, allowed)}"
+                if allowed else "unknown key"), True, ()
     if kind == "union_tag_invalid":
         from sim.distributions import DIST_NAMES
 
         tag = str(ctx.get("tag"))
-        return ("dist",), (f"one of {', '.join(DIST_NAMES)} (got {tag!r})"
-                           f"{suggestion(tag, list(DIST_NAMES))}"), False
+        return (f"one of {', '.join(DIST_NAMES)} (got {tag!r}){suggestion(tag, list(DIST_NAMES))}",
+                False, ("dist",))
     if kind == "union_tag_not_found":
         from sim.distributions import DIST_NAMES
 
-        return (), f"a distribution with 'dist': one of {', '.join(DIST_NAMES)} (got {_got(given)})", False
+        return f"a distribution with 'dist': one of {', '.join(DIST_NAMES)} (got {_got(given)})", False, ()
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
                 "less_than": "<"}[kind]
         bound = next(iter(ctx.values()))
-        return (), f"must be {sign} {_got(bound)} (got {_got(given)})", False
-    if kind == "too_short":
-        return (), f"at least {ctx.get('min_length')} item(s) (got {_got(given)})", False
+        return f"must be {sign} {_got(bound)} (got {_got(given)})", False, ()
+    if kind in ("too_short", "too_long"):
+        size = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        words = "at least" if kind == "too_short" else "at most"
+        if ctx.get("min_length") == ctx.get("max_length") or (
+                isinstance(given, list) and kind == "too_short" and size == 48):
+            words = "exactly"
+        count = len(given) if isinstance(given, (list, dict)) else "?"
+        return f"{words} {size} item(s) (got {count})", False, ()
     if kind == "string_too_short":
-        return (), f"a non-empty name (got {_got(given)})", False
+        return f"a non-empty name (got {_got(given)})", False, ()
     if kind == "string_pattern_mismatch":
-        return (), f"a name of letters, digits, '_', '-', '.' and spaces (got {_got(given)})", False
+        return f"a name of letters, digits, '_', '-', '.' and spaces (got {_got(given)})", False, ()
     if kind == "literal_error":
-        return (), f"one of {ctx.get('expected')} (got {_got(given)})", False
+        names = [name.strip().strip("'") for name in
+                 str(ctx.get("expected")).replace(" or ", ", ").split(",")]
+        return f"one of {', '.join(names)} (got {_got(given)}){suggestion(str(given), names)}", False, ()
     if kind in _ERROR_TEXT:
-        return (), f"{_ERROR_TEXT[kind]} (got {_got(given)})", False
+        return f"{_ERROR_TEXT[kind]} (got {_got(given)})", False, ()
     message = error["msg"].removeprefix("Value error, ")
     if "(got" not in message:
         message = f"{message} (got {_got(given)})"
-    return (), message, False
+    return message, False, ()
 
 
 def _validate(data: dict, origins: dict, source: str, label: str | None) -> tuple[Scenario | None, list[tuple]]:
     try:
         return Scenario.model_validate(data), []
     except ValidationError as failure:
-        located: list[tuple] = []
+        plain: list[tuple[KeyPath, str, bool]] = []
+        unions: dict[KeyPath, list[tuple[str, KeyPath, str, bool]]] = {}
         for error in failure.errors(include_url=False):
-            loc = tuple(error["loc"])
-            path, model = _clean_location(loc)
+            path, _, branch = _clean_location(tuple(error["loc"]))
             cross = (error.get("ctx") or {}).get("error")
             if isinstance(cross, CrossCheckError):
                 for sub_path, message in cross.problems:
                     where = path + tuple(sub_path)
-                    container = isinstance(_lookup(data, where), (dict, list))
-                    located.append(_locate(where, message, container, origins, source))
+                    plain.append((where, message, isinstance(_lookup(data, where), (dict, list))))
                 continue
             extra, message, at_key = _describe(error, _lookup(data, path))
-            container = isinstance(_lookup(data, path + extra), (dict, list))
-            located.append(_locate(path + extra, message, at_key or container, origins, source))
-        return None, located
+            where = path + extra
+            at_key = at_key or isinstance(_lookup(data, where), (dict, list))
+            if branch is None:
+                plain.append((where, message, at_key))
+            else:
+                unions.setdefault(branch[0], []).append((branch[1], where, message, at_key))
+        for union_path, errors in unions.items():
+            plain.extend(_union_problems(union_path, errors, _lookup(data, union_path)))
+        return None, [_locate(where, message, at_key, origins, source) for where, message, at_key in plain]
+
+
+def _union_problems(path: KeyPath, errors: list[tuple[str, KeyPath, str, bool]], raw: Any) -> list[tuple]:
+    """Errors of a value that fits none of a union's members: those of the member shaped like the
+    value, or else one line listing what every member allows."""
+    fitting = [(where, message, at_key) for kind, where, message, at_key in errors if _matches_kind(raw, kind)]
+    if fitting:
+        return fitting
+    allowed = []
+    for _, _, message, _ in errors:
+        text = message.rsplit(" (got ", 1)[0]
+        if text not in allowed:
+            allowed.append(text)
+    return [(path, f"{' or '.join(allowed)} (got {_got(raw)})", False)]
 
 
 def _locate(path: KeyPath, message: str, at_key: bool, origins: dict, source: str) -> tuple:

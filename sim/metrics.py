@@ -1,37 +1,48 @@
 """Metrics: the numbers a contact-center analyst reads, as pure functions of a run's records.
 
-Flow metrics count the contacts that arrive in the measured window ``[warmup, horizon)``; money is
-counted over the same window. Definitions (DESIGN.md section 4):
+Flow metrics count the contacts that arrive in the measured window ``[warmup, horizon)``; agent
+time and money are counted over the same window. Definitions (DESIGN.md section 4):
 
 - ``calls``: every inbound attempt (redials included); ``offered``: contacts that join an agent
-  queue from outside (a transfer is not a new offer);
+  queue from outside (a transfer is not a new offer); ``closed``: calls that arrived outside
+  opening hours and left;
 - a *wait* runs from a contact's first entry into an agent queue until an agent answers (an
   abandoned contact's wait runs until it abandons; one still waiting at the horizon, until then);
 - ``p_abandon`` = abandoned / offered; ``p_wait`` = share of offered not answered at once;
   ``asa_s`` = mean wait of answered contacts; ``mean_wait_s`` = mean wait of all offered;
+  ``p90_wait_s``, ``p95_wait_s`` = percentiles of the waits of answered contacts;
   ``service_level`` = answered within the threshold / offered;
-- ``occupancy`` = busy agent time / available agent time (agent time is clipped to the window);
+- ``aht_s`` = mean talk + hold + after-call work of answered contacts;
+- ``occupancy`` = busy agent time / on-duty agent time (on duty: available after shrinkage, plus
+  agents finishing a call past the end of their shift), both clipped to the window;
 - ``fcr`` = problems resolved on their first contact / problems that led to a contact;
-  ``contacts_per_problem`` = contacts / problems that led to a contact.
+  ``contacts_per_problem`` = contacts / problems that led to a contact;
+- ``fte_rostered`` = rostered agent hours / (FTE hours per week x weeks in the window).
+
+:func:`measure` computes every table of one replication at once (in the worker that ran it);
+:func:`combine_intraday` pools the per-replication half-hour sums into ``intraday.csv``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim.calendar import DAYS, SLOT, SLOTS_PER_DAY
 from sim.model import RunResult
 from sim.records import Outcome
-from sim.units import DAY, HOUR
+from sim.units import DAY, HOUR, WEEK
 
 SUMMARY_COLUMNS: list[str] = [
     "strategy", "replication", "calls", "offered", "answered", "abandoned", "waiting_at_horizon",
-    "p_abandon", "p_wait", "asa_s", "mean_wait_s", "service_level", "occupancy", "fcr",
-    "contacts_per_problem", "problems", "churned", "cost_agents", "cost_ops", "cost_telephony",
-    "cost_callbacks", "cost_notifications", "cost_service_total", "revenue_lost_churn",
-    "cost_total",
+    "closed", "p_abandon", "p_wait", "asa_s", "mean_wait_s", "p90_wait_s", "p95_wait_s",
+    "service_level", "aht_s", "mean_talk_s", "mean_hold_s", "mean_acw_s", "occupancy",
+    "fte_rostered", "fcr", "contacts_per_problem", "problems", "churned", "cost_agents", "cost_ops",
+    "cost_telephony", "cost_callbacks", "cost_notifications", "cost_service_total",
+    "revenue_lost_churn", "cost_total",
 ]
 """Columns of ``summary.csv``, in order."""
 
@@ -41,12 +52,20 @@ SUMMARY_DOCS: dict[str, str] = {
     "answered": "offered contacts an agent answered",
     "abandoned": "offered contacts that hung up while waiting",
     "waiting_at_horizon": "offered contacts still waiting when the run ended",
+    "closed": "calls that arrived outside opening hours and left",
     "p_abandon": "abandoned / offered",
     "p_wait": "share of offered not answered at once",
     "asa_s": "average speed of answer: mean wait of answered contacts (s)",
     "mean_wait_s": "mean wait of all offered, abandoned ones until they abandoned (s)",
+    "p90_wait_s": "90th percentile of the waits of answered contacts (s)",
+    "p95_wait_s": "95th percentile of the waits of answered contacts (s)",
     "service_level": "answered within service_level_threshold / offered",
-    "occupancy": "busy agent time / available agent time",
+    "aht_s": "average handle time: talk + hold + after-call work of answered contacts (s)",
+    "mean_talk_s": "mean talk time of answered contacts (s)",
+    "mean_hold_s": "mean consult hold of answered contacts (s)",
+    "mean_acw_s": "mean after-call work of answered contacts (s)",
+    "occupancy": "busy agent time / on-duty agent time",
+    "fte_rostered": "rostered agent hours / (staffing.fte_hours_per_week x weeks in the window)",
     "fcr": "problems resolved on their first contact / problems that led to a contact",
     "contacts_per_problem": "contacts / problems that led to a contact",
     "problems": "problems whose first contact arrived in the window",
@@ -68,102 +87,191 @@ TIMESERIES_COLUMNS: list[str] = [
 ]
 """Columns of ``timeseries.csv``: one row per strategy x replication x day of the window."""
 
+QUEUE_COLUMNS: list[str] = [
+    "strategy", "replication", "queue", "offered", "answered", "abandoned", "p_abandon", "asa_s",
+    "service_level", "mean_talk_s", "mean_hold_s", "mean_acw_s",
+]
+"""Columns of ``by_queue.csv``: one row per strategy x replication x queue."""
 
-def staffed_seconds(steps: list[tuple[float, int, int]], start: float, end: float) -> tuple[float, float]:
-    """Rostered and available agent-seconds of a staffing step function within ``[start, end)``."""
-    rostered = available = 0.0
-    for position, (since, on_roster, on_duty) in enumerate(steps):
-        until = steps[position + 1][0] if position + 1 < len(steps) else math.inf
-        overlap = min(until, end) - max(since, start)
-        if overlap > 0:
-            rostered += on_roster * overlap
-            available += on_duty * overlap
-    return rostered, available
+GROUP_COLUMNS: list[str] = [
+    "strategy", "replication", "group", "answered", "asa_s", "service_level", "occupancy",
+    "rostered_hours", "on_duty_hours", "talk_hours", "hold_hours", "acw_hours", "mean_talk_s",
+    "mean_hold_s", "mean_acw_s", "cost_agents",
+]
+"""Columns of ``by_group.csv``: one row per strategy x replication x agent group; ``service_level``
+here is the share of the contacts this group answered that waited at most the threshold."""
 
+INTRADAY_COLUMNS: list[str] = [
+    "strategy", "weekday", "time", "half_hour_of_week", "calls", "offered", "answered", "abandoned",
+    "asa_s", "service_level", "rostered", "on_duty", "occupancy",
+]
+"""Columns of ``intraday.csv``: one row per strategy x half-hour of the week, pooled over
+replications and weeks (counts are means per occurrence of that half-hour)."""
 
-def _busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Busy seconds of intervals ``[starts, ends)`` within each bin ``[edges[k], edges[k+1])``."""
-    result = np.zeros(len(edges) - 1)
-    if len(starts) == 0:
-        return result
-    first = np.searchsorted(edges, starts, side="right") - 1
-    last = np.searchsorted(edges, ends, side="right") - 1
-    inside = (first == last) & (first >= 0) & (first < len(result))
-    np.add.at(result, first[inside], ends[inside] - starts[inside])
-    for start, end, low, high in zip(starts[~inside], ends[~inside], first[~inside], last[~inside]):
-        for k in range(max(low, 0), min(high, len(result) - 1) + 1):
-            overlap = min(end, edges[k + 1]) - max(start, edges[k])
-            if overlap > 0:
-                result[k] += overlap
-    return result
+_SUMS = ["calls", "offered", "answered", "abandoned", "wait_sum", "within", "measured_s",
+         "rostered_s", "on_duty_s", "busy_s"]
 
 
-def _window(result: RunResult) -> tuple[float, float]:
-    return result.scenario.warmup, result.scenario.horizon
+@dataclass
+class Measured:
+    """Every table of one replication."""
+
+    summary: dict
+    daily: pd.DataFrame
+    by_queue: pd.DataFrame
+    by_group: pd.DataFrame
+    intraday_sums: pd.DataFrame
+    """Per half-hour of the week: sums to pool over replications (see :func:`combine_intraday`)."""
 
 
-def _wait_stats(contacts: pd.DataFrame, threshold: float) -> dict[str, float]:
-    offered_mask = contacts["t_queue"].notna().to_numpy()
-    offered = contacts[offered_mask]
-    answered_mask = offered["t_answer"].notna().to_numpy()
-    waits = np.where(answered_mask, offered["t_answer"], offered["t_end"]) - offered["t_queue"]
-    answered_waits = waits[answered_mask]
-    count = len(offered)
+# ------------------------------------------------------------------------------ time integrals
+
+
+def step_area(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Integral from ``times[0]`` to each of *at* of the step function equal to ``values[i]`` on
+    ``[times[i], times[i+1])`` (and to the last value after the last time)."""
+    times = np.asarray(times, dtype=float)
+    values = np.asarray(values, dtype=float)
+    cumulative = np.concatenate(([0.0], np.cumsum(values[:-1] * np.diff(times))))
+    index = np.clip(np.searchsorted(times, at, side="right") - 1, 0, None)
+    return cumulative[index] + values[index] * (np.asarray(at, dtype=float) - times[index])
+
+
+def staffed_seconds(steps: list[tuple[float, int, int]], edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rostered and on-duty agent-seconds of a staffing step function in each bin of *edges*."""
+    table = np.asarray(steps, dtype=float)
+    rostered = np.diff(step_area(table[:, 0], table[:, 1], edges))
+    on_duty = np.diff(step_area(table[:, 0], table[:, 2], edges))
+    return rostered, on_duty
+
+
+def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Busy seconds of intervals ``[starts, ends)`` within each bin of *edges* (vectorised: the
+    busy area up to x is the sum of (x - start) over started intervals minus (x - end) over
+    ended ones)."""
+    starts = np.sort(np.asarray(starts, dtype=float))
+    ends = np.sort(np.asarray(ends, dtype=float))
+    edges = np.asarray(edges, dtype=float)
+
+    def area(points: np.ndarray, x: np.ndarray) -> np.ndarray:
+        count = np.searchsorted(points, x, side="left")
+        prefix = np.concatenate(([0.0], np.cumsum(points)))
+        return count * x - prefix[count]
+
+    return np.diff(area(starts, edges) - area(ends, edges))
+
+
+# ------------------------------------------------------------------------------------ measures
+
+
+def _waits(contacts: pd.DataFrame) -> np.ndarray:
+    """Each offered contact's wait (NaN for contacts never offered)."""
+    answered = contacts["t_answer"].notna().to_numpy()
+    return np.where(answered, contacts["t_answer"], contacts["t_end"]) - contacts["t_queue"].to_numpy()
+
+
+def _safe(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else math.nan
+
+
+def _flow(contacts: pd.DataFrame, threshold: float) -> dict[str, float]:
+    """Flow figures of a set of contacts (all of them arrived in the window)."""
+    offered = contacts["t_queue"].notna().to_numpy()
+    answered = contacts["t_answer"].notna().to_numpy()
+    waits = _waits(contacts)
+    answered_waits = waits[answered]
+    offered_count = int(offered.sum())
+    outcome = contacts["outcome"].to_numpy()
+    talk = contacts["talk_s"].to_numpy()[answered]
+    hold = contacts["hold_s"].to_numpy()[answered]
+    acw = contacts["acw_s"].to_numpy()[answered]
     return {
-        "offered": count,
-        "answered": int(answered_mask.sum()),
-        "abandoned": int((offered["outcome"] == Outcome.ABANDONED).sum()),
-        "waiting_at_horizon": int((offered["outcome"] == Outcome.WAITING_AT_HORIZON).sum()),
-        "p_wait": float(np.mean(~answered_mask | (waits > 0))) if count else math.nan,
+        "calls": len(contacts),
+        "offered": offered_count,
+        "answered": int(answered.sum()),
+        "abandoned": int((outcome == Outcome.ABANDONED).sum()),
+        "waiting_at_horizon": int(((outcome == Outcome.WAITING_AT_HORIZON) & offered).sum()),
+        "closed": int((outcome == Outcome.CLOSED).sum()),
+        "p_wait": _safe(np.sum(offered & (~answered | (waits > 0))), offered_count),
         "asa_s": float(answered_waits.mean()) if len(answered_waits) else math.nan,
-        "mean_wait_s": float(waits.mean()) if count else math.nan,
-        "service_level": float(np.sum(answered_waits <= threshold) / count) if count else math.nan,
-        "wait_seconds": float(waits.sum()),
+        "mean_wait_s": float(np.nanmean(waits[offered])) if offered_count else math.nan,
+        "p90_wait_s": float(np.percentile(answered_waits, 90)) if len(answered_waits) else math.nan,
+        "p95_wait_s": float(np.percentile(answered_waits, 95)) if len(answered_waits) else math.nan,
+        "service_level": _safe(np.sum(answered_waits <= threshold), offered_count),
+        "aht_s": float((talk + hold + acw).mean()) if len(talk) else math.nan,
+        "mean_talk_s": float(talk.mean()) if len(talk) else math.nan,
+        "mean_hold_s": float(hold.mean()) if len(talk) else math.nan,
+        "mean_acw_s": float(acw.mean()) if len(talk) else math.nan,
+        "wait_seconds": float(np.nansum(waits[offered])),
+        "talk_seconds": float(talk.sum() + hold.sum()),
     }
 
 
-def summarize(result: RunResult, strategy: str) -> dict:
-    """The ``summary.csv`` row of one replication."""
+def _busy_intervals(contacts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    answered = contacts[contacts["t_answer"].notna()]
+    starts = answered["t_answer"].to_numpy()
+    return starts, starts + (answered["talk_s"] + answered["hold_s"] + answered["acw_s"]).to_numpy()
+
+
+def measure(result: RunResult, strategy: str) -> Measured:
+    """Every table of one replication."""
     scenario = result.scenario
-    start, end = _window(result)
+    start, end = scenario.warmup, scenario.horizon
+    threshold = scenario.service_level_threshold
     contacts = result.contacts
     measured = contacts[(contacts["t_arrive"] >= start) & (contacts["t_arrive"] < end)]
-    waits = _wait_stats(measured, scenario.service_level_threshold)
-    offered = waits["offered"]
-    problems = measured.groupby("problem", sort=False)
-    first_resolved = problems["resolved"].first()
-    problem_count = len(first_resolved)
+    window = np.array([start, end])
 
-    answered = contacts[contacts["t_answer"].notna()]
-    busy = _busy_seconds(answered["t_answer"].to_numpy(),
-                         (answered["t_answer"] + answered["talk_s"]).to_numpy(),
-                         np.array([start, end]))[0]
-    available = cost_agents = 0.0
-    for name, spec in scenario.agents.items():
-        on_roster, on_duty = staffed_seconds(result.staffing[name], start, end)
-        available += on_duty
-        cost_agents += on_roster / HOUR * spec.hourly_cost
-    talk_seconds = float(measured["talk_s"].sum())
-    cost_telephony = (waits["wait_seconds"] + talk_seconds) / 60 * scenario.costs.telephony_per_minute
+    # agents, per group, over the window
+    group_rows = []
+    rostered_total = on_duty_total = busy_total = cost_agents = 0.0
+    for code, (name, spec) in enumerate(scenario.agents.items()):
+        rostered, on_duty = staffed_seconds(result.staffing[name], window)
+        served = contacts[contacts["group"] == code]
+        busy = busy_seconds(*_busy_intervals(served), window)[0]
+        cost = rostered[0] / HOUR * spec.hourly_cost
+        rostered_total += rostered[0]
+        on_duty_total += on_duty[0]
+        busy_total += busy
+        cost_agents += cost
+        mine = measured[measured["group"] == code]
+        waits = _waits(mine)
+        group_rows.append({
+            "strategy": strategy, "replication": result.replication, "group": name,
+            "answered": len(mine),
+            "asa_s": float(waits.mean()) if len(mine) else math.nan,
+            "service_level": _safe(np.sum(waits <= threshold), len(mine)),
+            "occupancy": _safe(busy, on_duty[0]),
+            "rostered_hours": rostered[0] / HOUR, "on_duty_hours": on_duty[0] / HOUR,
+            "talk_hours": mine["talk_s"].sum() / HOUR, "hold_hours": mine["hold_s"].sum() / HOUR,
+            "acw_hours": mine["acw_s"].sum() / HOUR,
+            "mean_talk_s": float(mine["talk_s"].mean()) if len(mine) else math.nan,
+            "mean_hold_s": float(mine["hold_s"].mean()) if len(mine) else math.nan,
+            "mean_acw_s": float(mine["acw_s"].mean()) if len(mine) else math.nan,
+            "cost_agents": cost,
+        })
+
+    flow = _flow(measured, threshold)
+    problems = measured.groupby("problem", sort=False)["resolved"].first()
+    problem_count = len(problems)
+    cost_telephony = (flow["wait_seconds"] + flow["talk_seconds"]) / 60 * scenario.costs.telephony_per_minute
     cost_ops = cost_callbacks = cost_notifications = 0.0
     cost_service = cost_agents + cost_ops + cost_telephony + cost_callbacks + cost_notifications
     revenue_lost = 0.0
-    row = {
+    weeks = (end - start) / WEEK
+    summary = {
         "strategy": strategy,
         "replication": result.replication,
-        "calls": len(measured),
-        "offered": offered,
-        "answered": waits["answered"],
-        "abandoned": waits["abandoned"],
-        "waiting_at_horizon": waits["waiting_at_horizon"],
-        "p_abandon": waits["abandoned"] / offered if offered else math.nan,
-        "p_wait": waits["p_wait"],
-        "asa_s": waits["asa_s"],
-        "mean_wait_s": waits["mean_wait_s"],
-        "service_level": waits["service_level"],
-        "occupancy": busy / available if available else math.nan,
-        "fcr": float(first_resolved.mean()) if problem_count else math.nan,
-        "contacts_per_problem": len(measured) / problem_count if problem_count else math.nan,
+        **{key: flow[key] for key in ("calls", "offered", "answered", "abandoned", "waiting_at_horizon",
+                                       "closed")},
+        "p_abandon": _safe(flow["abandoned"], flow["offered"]),
+        **{key: flow[key] for key in ("p_wait", "asa_s", "mean_wait_s", "p90_wait_s", "p95_wait_s",
+                                       "service_level", "aht_s", "mean_talk_s", "mean_hold_s",
+                                       "mean_acw_s")},
+        "occupancy": _safe(busy_total, on_duty_total),
+        "fte_rostered": rostered_total / HOUR / (scenario.staffing.fte_hours_per_week * weeks),
+        "fcr": float(problems.mean()) if problem_count else math.nan,
+        "contacts_per_problem": _safe(len(measured), problem_count),
         "problems": problem_count,
         "churned": 0,
         "cost_agents": cost_agents,
@@ -175,64 +283,151 @@ def summarize(result: RunResult, strategy: str) -> dict:
         "revenue_lost_churn": revenue_lost,
         "cost_total": cost_service + revenue_lost,
     }
-    return row
+
+    queue_rows = []
+    for code, name in enumerate(result.queues):
+        figures = _flow(measured[measured["queue"] == code], threshold)
+        queue_rows.append({
+            "strategy": strategy, "replication": result.replication, "queue": name,
+            **{key: figures[key] for key in ("offered", "answered", "abandoned")},
+            "p_abandon": _safe(figures["abandoned"], figures["offered"]),
+            **{key: figures[key] for key in ("asa_s", "service_level", "mean_talk_s", "mean_hold_s",
+                                              "mean_acw_s")},
+        })
+
+    return Measured(
+        summary=summary,
+        daily=_daily(result, strategy, measured, contacts),
+        by_queue=pd.DataFrame(queue_rows, columns=QUEUE_COLUMNS),
+        by_group=pd.DataFrame(group_rows, columns=GROUP_COLUMNS),
+        intraday_sums=_intraday_sums(result, strategy, measured, contacts),
+    )
 
 
-def timeseries(result: RunResult, strategy: str) -> pd.DataFrame:
-    """Daily rows of one replication, over the days of the measured window."""
+def _per_bin(bins: np.ndarray, count: int, mask: np.ndarray | None = None,
+             weights: np.ndarray | None = None) -> np.ndarray:
+    if mask is None:
+        mask = np.ones(len(bins), dtype=bool)
+    inside = mask & (bins >= 0) & (bins < count)
+    return np.bincount(bins[inside], weights=None if weights is None else weights[inside],
+                       minlength=count)[:count].astype(float)
+
+
+def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """Daily rows over the days of the measured window."""
     scenario = result.scenario
-    start, end = _window(result)
+    start, end = scenario.warmup, scenario.horizon
     threshold = scenario.service_level_threshold
     first_day, last_day = int(start // DAY), int(math.ceil(end / DAY))
     days = np.arange(first_day, last_day)
-    edges = np.clip(np.append(days, last_day) * DAY, start, end)
-    contacts = result.contacts
-    measured = contacts[(contacts["t_arrive"] >= start) & (contacts["t_arrive"] < end)]
-    day_of = (measured["t_arrive"].to_numpy() // DAY).astype(np.int64) - first_day
     count = len(days)
-
-    def per_day(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(day_of[mask], weights=None if weights is None else weights[mask],
-                           minlength=count)[:count]
-
+    edges = np.clip(np.append(days, last_day) * DAY, start, end)
+    day_of = (measured["t_arrive"].to_numpy() // DAY).astype(np.int64) - first_day
     offered = measured["t_queue"].notna().to_numpy()
     answered = measured["t_answer"].notna().to_numpy()
-    waits = (measured["t_answer"] - measured["t_queue"]).to_numpy()
-    abandoned = (measured["outcome"] == Outcome.ABANDONED).to_numpy()
-    offered_count = per_day(offered)
-    answered_count = per_day(answered)
-    wait_sum = per_day(answered, np.nan_to_num(waits))
-    within = per_day(answered & (waits <= threshold))
-    first_contact = ~measured["problem"].duplicated().to_numpy()
-
-    served = contacts[contacts["t_answer"].notna()]
-    busy = _busy_seconds(served["t_answer"].to_numpy(),
-                         (served["t_answer"] + served["talk_s"]).to_numpy(), edges)
-    available = np.zeros(count)
+    waits = _waits(measured)
+    offered_count = _per_bin(day_of, count, offered)
+    answered_count = _per_bin(day_of, count, answered)
+    busy = busy_seconds(*_busy_intervals(contacts), edges)
+    on_duty = np.zeros(count)
     cost = np.zeros(count)
     for name, spec in scenario.agents.items():
-        for k in range(count):
-            on_roster, on_duty = staffed_seconds(result.staffing[name], edges[k], edges[k + 1])
-            available[k] += on_duty
-            cost[k] += on_roster / HOUR * spec.hourly_cost
-    minutes = (np.where(answered, waits, (measured["t_end"] - measured["t_queue"]).to_numpy())
-               + measured["talk_s"].to_numpy()) / 60
-    cost += per_day(offered, np.nan_to_num(minutes)) * scenario.costs.telephony_per_minute
+        rostered_s, on_duty_s = staffed_seconds(result.staffing[name], edges)
+        on_duty += on_duty_s
+        cost += rostered_s / HOUR * spec.hourly_cost
+    minutes = (np.nan_to_num(waits) + measured["talk_s"].to_numpy() + measured["hold_s"].to_numpy()) / 60
+    cost += _per_bin(day_of, count, offered, minutes) * scenario.costs.telephony_per_minute
     with np.errstate(invalid="ignore", divide="ignore"):
         table = pd.DataFrame({
             "strategy": strategy,
             "replication": result.replication,
             "day": days,
-            "calls": per_day(np.ones(len(measured), dtype=bool)),
-            "offered": offered_count,
-            "answered": answered_count,
-            "abandoned": per_day(abandoned),
-            "asa_s": wait_sum / answered_count,
-            "service_level": within / offered_count,
-            "occupancy": busy / available,
-            "problems": per_day(first_contact),
+            "calls": _per_bin(day_of, count).astype(int),
+            "offered": offered_count.astype(int),
+            "answered": answered_count.astype(int),
+            "abandoned": _per_bin(day_of, count, (measured["outcome"] == Outcome.ABANDONED).to_numpy()).astype(int),
+            "asa_s": _per_bin(day_of, count, answered, np.nan_to_num(waits)) / answered_count,
+            "service_level": _per_bin(day_of, count, answered & (waits <= threshold)) / offered_count,
+            "occupancy": busy / on_duty,
+            "problems": _per_bin(day_of, count, ~measured["problem"].duplicated().to_numpy()).astype(int),
             "open_root_causes": 0,
             "churned_to_date": 0,
             "cost_to_date": np.cumsum(cost),
         })
     return table[TIMESERIES_COLUMNS]
+
+
+def _intraday_sums(result: RunResult, strategy: str, measured: pd.DataFrame,
+                   contacts: pd.DataFrame) -> pd.DataFrame:
+    """Per half-hour of the week: counts and seconds summed over the window."""
+    scenario = result.scenario
+    start, end = scenario.warmup, scenario.horizon
+    threshold = scenario.service_level_threshold
+    slots = 7 * SLOTS_PER_DAY
+    first, last = int(start // SLOT), int(math.ceil(end / SLOT))
+    edges = np.clip(np.arange(first, last + 1) * SLOT, start, end)
+    slot_of_bin = np.arange(first, last) % slots
+    arrival_slot = ((measured["t_arrive"].to_numpy() % WEEK) // SLOT).astype(np.int64)
+    offered = measured["t_queue"].notna().to_numpy()
+    answered = measured["t_answer"].notna().to_numpy()
+    waits = _waits(measured)
+
+    def fold(per_bin: np.ndarray) -> np.ndarray:
+        return np.bincount(slot_of_bin, weights=per_bin, minlength=slots)
+
+    rostered = np.zeros(len(slot_of_bin))
+    on_duty = np.zeros(len(slot_of_bin))
+    for name in scenario.agents:
+        rostered_s, on_duty_s = staffed_seconds(result.staffing[name], edges)
+        rostered += rostered_s
+        on_duty += on_duty_s
+    sums = {
+        "calls": _per_bin(arrival_slot, slots),
+        "offered": _per_bin(arrival_slot, slots, offered),
+        "answered": _per_bin(arrival_slot, slots, answered),
+        "abandoned": _per_bin(arrival_slot, slots, (measured["outcome"] == Outcome.ABANDONED).to_numpy()),
+        "wait_sum": _per_bin(arrival_slot, slots, answered, np.nan_to_num(waits)),
+        "within": _per_bin(arrival_slot, slots, answered & (waits <= threshold)),
+        "measured_s": fold(np.diff(edges)),
+        "rostered_s": fold(rostered),
+        "on_duty_s": fold(on_duty),
+        "busy_s": fold(busy_seconds(*_busy_intervals(contacts), edges)),
+    }
+    table = pd.DataFrame(sums)
+    table.insert(0, "half_hour_of_week", np.arange(slots))
+    table.insert(0, "strategy", strategy)
+    return table
+
+
+def combine_intraday(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """``intraday.csv``: per strategy x half-hour of the week, pooled over replications and weeks."""
+    pooled = pd.concat(parts).groupby(["strategy", "half_hour_of_week"], sort=False)[_SUMS].sum().reset_index()
+    occurrences = pooled["measured_s"] / SLOT
+    slot = pooled["half_hour_of_week"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = pd.DataFrame({
+            "strategy": pooled["strategy"],
+            "weekday": [DAYS[k // SLOTS_PER_DAY] for k in slot],
+            "time": [f"{(k % SLOTS_PER_DAY) // 2:02d}:{30 * (k % 2):02d}" for k in slot],
+            "half_hour_of_week": slot,
+            "calls": pooled["calls"] / occurrences,
+            "offered": pooled["offered"] / occurrences,
+            "answered": pooled["answered"] / occurrences,
+            "abandoned": pooled["abandoned"] / occurrences,
+            "asa_s": pooled["wait_sum"] / pooled["answered"],
+            "service_level": pooled["within"] / pooled["offered"],
+            "rostered": pooled["rostered_s"] / pooled["measured_s"],
+            "on_duty": pooled["on_duty_s"] / pooled["measured_s"],
+            "occupancy": pooled["busy_s"] / pooled["on_duty_s"],
+        })
+    return table[INTRADAY_COLUMNS]
+
+
+def summarize(result: RunResult, strategy: str) -> dict:
+    """The ``summary.csv`` row of one replication."""
+    return measure(result, strategy).summary
+
+
+def timeseries(result: RunResult, strategy: str) -> pd.DataFrame:
+    """The daily rows of one replication."""
+    return measure(result, strategy).daily

@@ -9,14 +9,17 @@ what metrics need besides it. Nothing here reads files or prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 from simpy import Environment
 
 from sim.agents import AgentGroup
-from sim.arrivals import ConstantRate, ReasonArrivals, arrivals
+from sim.arrivals import ReasonArrivals, arrivals, daily_busyness, rate_of
+from sim.calendar import OpeningHours
 from sim.journey import Journey
+from sim.roster import roster, weekly_roster
 from sim.queues import WaitingLine
 from sim.records import ContactLog
 from sim.scenario import Scenario
@@ -32,7 +35,7 @@ class RunResult:
     contacts: pd.DataFrame
     """The contact log (see :mod:`sim.records`)."""
     staffing: dict[str, list[tuple[float, int, int]]]
-    """Group name -> steps ``(from time, rostered, available)``."""
+    """Group name -> steps ``(from time, rostered, on duty)``."""
     reasons: list[str]
     """Reason names by code."""
     queues: list[str]
@@ -43,8 +46,31 @@ class RunResult:
     """The event log ``(time, step, contact, detail)`` when traced."""
 
 
+def _group(name: str, index: int, spec, reason_names: list[str], streams: Streams) -> AgentGroup:
+    """The runtime agent group of scenario group *spec*, with its samplers."""
+    quantiles = {}
+    handle_time = []
+    for reason in reason_names:
+        dist = spec.handle_time_by_reason.get(reason, spec.handle_time)
+        if id(dist) not in quantiles:
+            quantiles[id(dist)] = dist.from_normal()
+        handle_time.append(quantiles[id(dist)])
+    steps = weekly_roster(spec)
+    group = AgentGroup(name, index, steps[0][1], spec.shrinkage, handle_time=handle_time,
+                       hourly_cost=spec.hourly_cost, resolve_probability=spec.resolve_probability)
+    if spec.after_call_work is not None:
+        group.after_call_work = spec.after_call_work.sampler(streams(f"after_call_work/{name}"))
+    if spec.hold is not None and spec.hold.probability > 0:
+        rng = streams(f"hold/{name}")
+        group.hold_probability = spec.hold.probability
+        group.hold_chance = chain.from_iterable(iter(lambda: rng.random(4096).tolist(), None)).__next__
+        group.hold_duration = spec.hold.duration.sampler(streams(f"hold_time/{name}"))
+    return group
+
+
 def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[Environment, Journey, list]:
-    """Assemble the model of *scenario* for *replication*; return ``(env, journey, reasons)``."""
+    """Assemble the model of *scenario* for *replication* and start its processes;
+    return ``(env, journey, reasons)``."""
     env = Environment()
     streams = Streams(scenario.seed, replication)
     reason_names = list(scenario.demand)
@@ -52,39 +78,42 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
     queues = [WaitingLine(name, index) for index, name in enumerate(queue_names)]
     queue_index = {name: index for index, name in enumerate(queue_names)}
     groups = []
-    first_agent = 0
     for index, (name, spec) in enumerate(scenario.agents.items()):
-        quantile = spec.handle_time.from_normal()
-        group = AgentGroup(name, index, spec.headcount, first_agent,
-                           handle_time=[quantile for _ in reason_names],
-                           hourly_cost=spec.hourly_cost,
-                           resolve_probability=spec.resolve_probability)
-        first_agent += spec.headcount
+        group = _group(name, index, spec, reason_names, streams)
         group.serves = [queues[queue_index[queue]] for queue in spec.serves]
         for queue in group.serves:
             queue.groups.append(group)
         groups.append(group)
+    calendar = scenario.calendar
+    hours = OpeningHours(calendar.opening_hours) if calendar.opening_hours is not None else None
     journey = Journey(env, queues, groups,
                       queue_of_reason=[queue_index[scenario.queue_of(r)] for r in reason_names],
-                      log=ContactLog(), trace=[] if trace else None)
+                      log=ContactLog(), trace=[] if trace else None,
+                      opening_hours=hours, outside_hours=calendar.outside_hours)
     reasons = []
     for code, (name, spec) in enumerate(scenario.demand.items()):
         fixed = np.sort(np.asarray(spec.arrival_times or [], dtype=float))
         reasons.append(ReasonArrivals(
             code=code,
-            rate=ConstantRate(spec.arrivals_per_hour) if spec.arrivals_per_hour > 0 else None,
+            rate=rate_of(spec, calendar),
             fixed_times=fixed,
             times_rng=streams(f"arrivals/{name}"),
             attributes_rng=streams(f"contact/{name}"),
             patience=scenario.patience_of(name),
         ))
+    busyness = daily_busyness(calendar.busyness_cv, streams("busyness"))
+    env.process(arrivals(env, reasons, scenario.horizon, journey.arrive, busyness))
+    for group, spec in zip(groups, scenario.agents.values()):
+        steps = weekly_roster(spec)
+        if len(steps) > 1:
+            env.process(roster(env, steps, scenario.horizon,
+                               lambda rostered, group=group: journey.roster_changes(group, rostered)))
     return env, journey, reasons
 
 
 def simulate(scenario: Scenario, replication: int = 0, trace: bool = False) -> RunResult:
     """Run replication *replication* of *scenario* to its horizon."""
-    env, journey, reasons = build(scenario, replication, trace)
-    env.process(arrivals(env, reasons, scenario.horizon, journey.arrive))
+    env, journey, _ = build(scenario, replication, trace)
     env.run(until=scenario.horizon)
     journey.close(scenario.horizon)
     return RunResult(

@@ -132,8 +132,42 @@ def _table_html(rows: list[dict[str, str]]) -> str:
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _intraday_chart(intraday: pd.DataFrame) -> tuple[str, go.Figure]:
+    """Service level, ASA and staffing by half-hour of the week, one line per strategy."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                           subplot_titles=("Service level by half-hour", "ASA (s)", "Calls and agents"))
+    labels = intraday["weekday"].str.capitalize() + " " + intraday["time"]
+    sentences = []
+    for strategy, table in intraday.groupby("strategy", sort=False):
+        x = labels[table.index]
+        figure.add_trace(go.Scatter(x=x, y=table["service_level"] * 100, name=f"{strategy}: SL %",
+                                    mode="lines"), row=1, col=1)
+        figure.add_trace(go.Scatter(x=x, y=table["asa_s"], name=f"{strategy}: ASA", mode="lines"), row=2, col=1)
+        figure.add_trace(go.Scatter(x=x, y=table["calls"], name=f"{strategy}: calls", mode="lines"), row=3, col=1)
+        figure.add_trace(go.Scatter(x=x, y=table["on_duty"], name=f"{strategy}: agents on duty",
+                                    mode="lines", line=dict(dash="dot")), row=3, col=1)
+        busy = table[table["offered"] > 0]
+        if len(busy):
+            worst = busy.loc[busy["service_level"].idxmin()]
+            best = busy.loc[busy["service_level"].idxmax()]
+            sentences.append(
+                f"{strategy}: service level from {worst['service_level'] * 100:.0f}% "
+                f"({worst['weekday'].capitalize()} {worst['time']}) to {best['service_level'] * 100:.0f}% "
+                f"({best['weekday'].capitalize()} {best['time']}); ASA worst {busy['asa_s'].max():.0f} s")
+    figure.update_layout(title="By half-hour of the week (pooled over replications and weeks)", height=720,
+                         margin=dict(t=60, b=40, l=60, r=20))
+    return "By half-hour: " + "; ".join(sentences) + ".", figure
+
+
+def _varies(values: pd.Series) -> bool:
+    values = values.dropna()
+    return len(values) > 1 and values.max() > 1.2 * max(values.min(), 1e-9)
+
+
 def build_report(title: str, comparison: pd.DataFrame, daily: pd.DataFrame, currency: str,
-                 notes: list[str] | None = None) -> str:
+                 notes: list[str] | None = None, intraday: pd.DataFrame | None = None) -> str:
     """The whole page as HTML text."""
     sections = []
     for metric, label, kind in HEADLINE:
@@ -151,6 +185,8 @@ def build_report(title: str, comparison: pd.DataFrame, daily: pd.DataFrame, curr
                                    for name, row in asa.iterrows()) + ".",
         _daily_chart(daily, "asa_s", "ASA by day, seconds (mean over replications)"),
     ))
+    if intraday is not None and (_varies(intraday["calls"]) or _varies(intraday["on_duty"])):
+        sections.append(_intraday_chart(intraday))
     charts = "".join(
         f'<section class="chart"><p class="takeaway">{html.escape(text)}</p>'
         f'{figure.to_html(full_html=False, include_plotlyjs=False)}</section>'

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.loader import Study
-from sim.metrics import SUMMARY_COLUMNS, TIMESERIES_COLUMNS, summarize, timeseries
+from sim.metrics import (GROUP_COLUMNS, INTRADAY_COLUMNS, QUEUE_COLUMNS, SUMMARY_COLUMNS,
+                         TIMESERIES_COLUMNS, Measured, combine_intraday, measure)
 from sim.model import simulate
 from sim.scenario import Scenario
 from sim.stats import compare
@@ -32,18 +33,9 @@ class Task:
     scenario: Scenario
 
 
-@dataclass
-class TaskResult:
-    """What a task sends back: its summary row and its daily rows."""
-
-    summary: dict
-    timeseries: pd.DataFrame
-
-
-def run_task(task: Task) -> TaskResult:
+def run_task(task: Task) -> Measured:
     """Simulate one task and measure it (runs in a worker process)."""
-    result = simulate(task.scenario, task.replication)
-    return TaskResult(summarize(result, task.strategy), timeseries(result, task.strategy))
+    return measure(simulate(task.scenario, task.replication), task.strategy)
 
 
 @dataclass
@@ -56,6 +48,12 @@ class StudyResult:
     """Mean, CI and paired difference per strategy x metric (``comparison.csv``)."""
     timeseries: pd.DataFrame
     """One row per strategy x replication x day (``timeseries.csv``)."""
+    by_queue: pd.DataFrame
+    """One row per strategy x replication x queue (``by_queue.csv``)."""
+    by_group: pd.DataFrame
+    """One row per strategy x replication x agent group (``by_group.csv``)."""
+    intraday: pd.DataFrame
+    """One row per strategy x half-hour of the week (``intraday.csv``)."""
     wall_time_s: float
     """Elapsed time of the tasks."""
     jobs: int
@@ -80,7 +78,7 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_tasks(tasks: list[Task], jobs: int, progress=None) -> list[TaskResult]:
+def run_tasks(tasks: list[Task], jobs: int, progress=None) -> list[Measured]:
     """Run *tasks* on *jobs* processes; results in task order. *progress* is called per task done."""
     if jobs <= 1 or len(tasks) <= 1:
         results = []
@@ -113,11 +111,13 @@ def run_study(study: Study, replications: int | None = None, jobs: int | None = 
     results = run_tasks(tasks, jobs, progress)
     wall = time.perf_counter() - started
     summary = pd.DataFrame([result.summary for result in results], columns=SUMMARY_COLUMNS)
-    daily = pd.concat([result.timeseries for result in results], ignore_index=True)
     return StudyResult(
         summary=summary,
         comparison=compare(summary, COMPARED_METRICS),
-        timeseries=daily[TIMESERIES_COLUMNS],
+        timeseries=pd.concat([r.daily for r in results], ignore_index=True)[TIMESERIES_COLUMNS],
+        by_queue=pd.concat([r.by_queue for r in results], ignore_index=True)[QUEUE_COLUMNS],
+        by_group=pd.concat([r.by_group for r in results], ignore_index=True)[GROUP_COLUMNS],
+        intraday=combine_intraday([r.intraday_sums for r in results])[INTRADAY_COLUMNS],
         wall_time_s=wall,
         jobs=min(jobs, len(tasks)),
     )

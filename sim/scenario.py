@@ -28,10 +28,12 @@ The smallest useful scenario (the Erlang A textbook queue)::
 from __future__ import annotations
 
 import difflib
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.calendar import (DAY_KEYS, INTRADAY_PRESETS, SLOTS_PER_DAY, WEEKDAY_PRESETS, parse_ranges,
+                          parse_time_of_day)
 from sim.distributions import Distribution, NonNegativeSeconds, PositiveSeconds
 from sim.units import format_duration
 
@@ -40,6 +42,8 @@ Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\- 
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+DayKey = Literal[DAY_KEYS]  # type: ignore[valid-type]
+"""``mon`` ... ``sun``, ``weekdays``, ``weekend`` or ``daily``."""
 
 
 class Part(BaseModel):
@@ -62,11 +66,94 @@ def suggestion(word: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _check_intraday(value):
+    if isinstance(value, str):
+        if value not in INTRADAY_PRESETS:
+            names = list(INTRADAY_PRESETS)
+            raise ValueError(f"a preset ({', '.join(names)}) or {SLOTS_PER_DAY} half-hour weights "
+                             f"(got {value!r}){suggestion(value, names)}")
+    elif value is not None:
+        if len(value) != SLOTS_PER_DAY or sum(value) <= 0:
+            raise ValueError(f"{SLOTS_PER_DAY} half-hour weights from 00:00, not all zero "
+                             f"(got {len(value)} weights)")
+    return value
+
+
+def _check_weekday(value):
+    if isinstance(value, str) and value not in WEEKDAY_PRESETS:
+        names = list(WEEKDAY_PRESETS)
+        raise ValueError(f"a preset ({', '.join(names)}) or weights by day like {{mon: 1.25, sat: 0.5}} "
+                         f"(got {value!r}){suggestion(value, names)}")
+    return value
+
+
+def _check_ranges(value: str) -> str:
+    parse_ranges(value)
+    return value
+
+
+def _check_range(value: str) -> str:
+    try:
+        ranges = parse_ranges(value)
+    except ValueError:
+        ranges = []
+    if len(ranges) != 1:
+        raise ValueError(f"one time range like '08:00-12:00' (got {value!r})")
+    return value
+
+
+TimeRanges = Annotated[str, AfterValidator(_check_ranges)]
+"""``"08:00-20:00"``, several separated by commas, or ``"closed"``."""
+TimeRange = Annotated[str, AfterValidator(_check_range)]
+"""One range ``"08:00-12:00"``."""
+
+IntradayProfile = str | Annotated[list[NonNegative], Field(min_length=1)]
+WeekdayWeights = str | dict[DayKey, NonNegative]
+
+
+class Calendar(Part):
+    """When contacts come: the intraday and weekly rhythm, busy days, and opening hours."""
+
+    intraday: IntradayProfile | None = None
+    """Share of a day's contacts per half-hour from 00:00: a preset (``bank_weekday``, ``flat``) or
+    48 weights (normalised to sum to 1). Omitted: flat."""
+    weekday: WeekdayWeights | None = None
+    """Day-of-week multipliers of the daily volume: a preset (``western``, ``flat``) or weights by
+    day (days not given weigh 1). Omitted: flat."""
+    busyness_cv: Annotated[NonNegative, Field(le=3)] = 0.0
+    """CV of a daily gamma factor (mean 1) multiplying every reason's rate that day: a busy day is
+    busy everywhere (FIGURES.md: 0.15 for the bank; 0 = plain Poisson)."""
+    opening_hours: dict[DayKey, TimeRanges] | None = None
+    """Open time ranges by day (``{weekdays: "08:00-20:00", sat: "09:00-13:00"}``); days not given
+    are closed. Omitted: always open."""
+    outside_hours: Literal["leave", "wait", "callback"] = "leave"
+    """A contact when closed: ``leave`` (hears the closed message and hangs up), ``wait`` (holds
+    until the opening), or ``callback`` (leaves a request; an agent calls back at the opening)."""
+
+    @field_validator("intraday")
+    @classmethod
+    def _intraday(cls, value):
+        return _check_intraday(value)
+
+    @field_validator("weekday")
+    @classmethod
+    def _weekday(cls, value):
+        return _check_weekday(value)
+
+
+
 class Reason(Part):
     """One reason customers contact (a kind of demand), with its Poisson arrival rate."""
 
     arrivals_per_hour: Annotated[NonNegative, Field(le=1e6)] = 0.0
-    """Mean Poisson arrival rate, contacts per hour (0 means none; at most a million)."""
+    """Mean Poisson arrival rate, contacts per hour over a whole day of weight 1 (0 means none;
+    at most a million). Give this or ``per_day``."""
+    per_day: Annotated[NonNegative, Field(le=24e6)] | None = None
+    """Mean contacts per day of weight 1 (``arrivals_per_hour`` x 24); spread by the intraday profile."""
+    intraday: IntradayProfile | None = None
+    """This reason's intraday profile, instead of the calendar's."""
+    weekday: WeekdayWeights | None = None
+    """This reason's day-of-week weights, instead of the calendar's."""
     arrival_times: list[NonNegativeSeconds] | None = None
     """Exact arrival instants instead of a Poisson stream (for traces and scheduled batches)."""
     queue: Name | None = None
@@ -74,31 +161,116 @@ class Reason(Part):
     patience: Distribution | None = None
     """Patience of these callers; overrides the scenario's ``patience``."""
 
+    @field_validator("intraday")
+    @classmethod
+    def _intraday(cls, value):
+        return _check_intraday(value)
+
+    @field_validator("weekday")
+    @classmethod
+    def _weekday(cls, value):
+        return _check_weekday(value)
+
     @model_validator(mode="after")
     def _one_source(self) -> Reason:
-        if self.arrival_times is not None and self.arrivals_per_hour > 0:
-            raise ValueError("give either arrivals_per_hour or arrival_times, not both")
+        if self.per_day is not None and self.arrivals_per_hour > 0:
+            raise ValueError("give either arrivals_per_hour or per_day, not both")
+        if self.arrival_times is not None and (self.arrivals_per_hour > 0 or self.per_day):
+            raise ValueError("give either a rate (arrivals_per_hour, per_day) or arrival_times, not both")
         return self
+
+    @property
+    def daily_volume(self) -> float:
+        """Mean contacts on a day of weight 1."""
+        return self.per_day if self.per_day is not None else self.arrivals_per_hour * 24
 
 
 class Queue(Part):
     """A waiting line that agents serve first come, first served."""
 
 
+class Shift(Part):
+    """Agents rostered on given days between two times of day."""
+
+    days: DayKey | list[DayKey] = "daily"
+    """Days the shift runs (``weekdays``, ``[mon, tue]``, ...)."""
+    start: str
+    """Start, ``"HH:MM"``."""
+    end: str
+    """End, ``"HH:MM"``; at or before the start, the shift runs past midnight."""
+    agents: Annotated[int, Field(ge=0)]
+    """Agents on this shift."""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _times(cls, value):
+        parse_time_of_day(value)
+        return value
+
+
+HalfHourHeadcounts = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=SLOTS_PER_DAY,
+                                                                          max_length=SLOTS_PER_DAY)]
+RangeHeadcounts = dict[TimeRange, Annotated[int, Field(ge=0)]]
+
+
+class Hold(Part):
+    """Mid-call consult hold: the agent puts the caller on hold to ask someone."""
+
+    probability: Probability
+    """Share of conversations with a consult hold."""
+    duration: Distribution
+    """How long the caller is on hold."""
+
+
 class AgentGroup(Part):
     """A group of interchangeable agents (a tier or a department)."""
 
-    headcount: Annotated[int, Field(ge=0)]
-    """Agents on duty."""
+    headcount: Annotated[int, Field(ge=0)] | None = None
+    """Agents rostered all the time. Give exactly one of ``headcount``, ``schedule`` or ``shifts``."""
+    schedule: dict[DayKey, HalfHourHeadcounts | RangeHeadcounts] | None = None
+    """Rostered agents by day: 48 half-hour headcounts from 00:00, or ``{"08:00-12:00": 5, ...}``
+    (times not listed: 0). Days not given: nobody. ``run_sim.py staff --write`` writes this."""
+    shifts: dict[Name, Shift] | None = None
+    """Rostered agents as shifts; overlapping shifts add up."""
+    shrinkage: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
+    """Share of rostered time not available for contacts (breaks, training, absence): available =
+    round(rostered x (1 - shrinkage)); paid = rostered (FIGURES.md: 0.30 typical, 0.15-0.40)."""
     serves: Annotated[list[Name], Field(min_length=1)]
-    """Queues this group answers, highest priority first."""
+    """Queues this group answers, highest priority first (its skills)."""
     handle_time: Distribution
-    """Talk time of one contact."""
+    """Talk time of a contact (lognormal by mean and cv is the realistic choice)."""
+    handle_time_by_reason: dict[Name, Distribution] = {}
+    """Talk time of given reasons' contacts, instead of ``handle_time``."""
+    after_call_work: Distribution | None = None
+    """Wrap-up after the caller hangs up; the agent stays busy (FIGURES.md: about 30 s)."""
+    hold: Hold | None = None
+    """Mid-call consult hold (caller on hold, agent busy)."""
     hourly_cost: NonNegative = 42.0
     """Fully loaded cost per paid agent hour (FIGURES.md: $42/h, an estimate from BLS wages)."""
     resolve_probability: Probability = 1.0
     """Chance that a conversation with this group resolves the caller's problem (knowledge and
     authority); FIGURES.md: FCR about 0.70 in a reactive baseline."""
+
+    @model_validator(mode="after")
+    def _one_roster(self) -> AgentGroup:
+        given = [key for key in ("headcount", "schedule", "shifts") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("exactly one of headcount, schedule or shifts "
+                             f"(got {', '.join(given) if given else 'none'})")
+        return self
+
+
+class StaffingTarget(Part):
+    """What a workforce planner staffs for (``run_sim.py staff``), and what an FTE is."""
+
+    service_level: Probability = 0.8
+    """Share of contacts to answer within the threshold (the 80 of 80/20)."""
+    threshold: NonNegativeSeconds | None = None
+    """The 20 of 80/20; omitted: the scenario's ``service_level_threshold``."""
+    max_abandon: Probability | None = None
+    """Also keep the Erlang A abandonment at or below this share."""
+    fte_hours_per_week: Annotated[float, Field(gt=0, le=168)] = 40.0
+    """Paid hours of one full-time equivalent per week."""
 
 
 class Costs(Part):
@@ -127,6 +299,8 @@ class Scenario(Part):
     """Root of every random stream (with the replication and the component's name)."""
     service_level_threshold: NonNegativeSeconds = 20.0
     """``service_level`` counts contacts answered within this wait (80/20 means 20s)."""
+    calendar: Calendar = Calendar()
+    """Intraday and weekly rhythm, busy days, opening hours (omitted: flat, always open)."""
     demand: Annotated[dict[Name, Reason], Field(min_length=1)]
     """Contact reasons by name."""
     queues: dict[Name, Queue] | None = None
@@ -137,6 +311,8 @@ class Scenario(Part):
     """How long callers wait before abandoning; omitted, they never abandon (Erlang C)."""
     costs: Costs = Costs()
     """Prices besides agents."""
+    staffing: StaffingTarget = StaffingTarget()
+    """The staffing target (``run_sim.py staff``) and the FTE definition."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -170,6 +346,14 @@ class Scenario(Part):
                 problems.append(
                     (("agents", group_name, "serves"), f"each queue once (got {group.serves})")
                 )
+            reasons = list(self.demand)
+            for reason in group.handle_time_by_reason:
+                if reason not in self.demand:
+                    problems.append(
+                        (("agents", group_name, "handle_time_by_reason", reason),
+                         f"a reason of demand: one of {', '.join(reasons)} (got '{reason}')"
+                         f"{suggestion(reason, reasons)}")
+                    )
         for queue in queue_names:
             if queue not in served:
                 problems.append(
@@ -194,6 +378,10 @@ class Scenario(Part):
     def queue_of(self, reason_name: str) -> str:
         """The queue a reason's contacts join."""
         return self.demand[reason_name].queue or reason_name
+
+    def threshold(self) -> float:
+        """The service-level threshold the staffing target uses."""
+        return self.staffing.threshold if self.staffing.threshold is not None else self.service_level_threshold
 
     def patience_of(self, reason_name: str):
         """The patience distribution of a reason's callers, or ``None`` (infinite patience)."""

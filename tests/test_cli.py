@@ -51,7 +51,8 @@ def test_run_writes_exactly_the_design_folder(cli, small, tmp_path):
     status, stdout, stderr = cli("run", small, "--out", out, "--quiet", "--jobs", "1")
     assert status == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["summary.csv", "comparison.csv", "timeseries.csv", "report.html", "scenario.yaml", "manifest.json"])
+        ["summary.csv", "comparison.csv", "timeseries.csv", "by_queue.csv", "by_group.csv", "intraday.csv",
+         "report.html", "scenario.yaml", "manifest.json"])
     summary = pd.read_csv(out / "summary.csv")
     assert set(DESIGN_COLUMNS) <= set(summary.columns)
     assert list(summary.columns) == SUMMARY_COLUMNS
@@ -85,7 +86,8 @@ def test_results_identical_whatever_the_number_of_processes(cli, small, tmp_path
     for jobs in ("1", "2"):
         status, _, stderr = cli("run", small, "--out", tmp_path / f"j{jobs}", "--quiet", "--jobs", jobs)
         assert status == 0, stderr
-    for name in ("summary.csv", "comparison.csv", "timeseries.csv"):
+    for name in ("summary.csv", "comparison.csv", "timeseries.csv", "by_queue.csv", "by_group.csv",
+                 "intraday.csv"):
         assert (tmp_path / "j1" / name).read_bytes() == (tmp_path / "j2" / name).read_bytes(), name
 
 

@@ -72,9 +72,10 @@ agents:
 """
     result = simulate(scenario_from(text), trace=True)
     answers = [(t, c, who) for t, step, c, who in result.trace if step == "answer"]
-    # both idle since 0: the first group (listed first) wins the tie; contact 1 goes to second.
-    # At 100s first#0 has been idle since 10s, second#1 since 61s: first#0 answers.
-    assert answers == [(0.0, 0, "first#0"), (1.0, 1, "second#1"), (100.0, 2, "first#0")]
+    # both idle since 0: the first group (listed first) wins the tie; contact 1 goes to second
+    # (agent ids are per group).
+    # At 100s first#0 has been idle since 10s, second#0 since 61s: first#0 answers.
+    assert answers == [(0.0, 0, "first#0"), (1.0, 1, "second#0"), (100.0, 2, "first#0")]
 
 
 def test_handle_time_is_per_group():

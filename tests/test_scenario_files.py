@@ -138,10 +138,11 @@ BAD = [
      ["s.yaml:13:26: agents.frontline.resolve_probability: must be >= 0 (got -0.1)"]),
     (MINIMAL.replace("patience:", "patiense:"),
      ["s.yaml:14:1: patiense: unknown key; allowed: name, description, horizon, warmup, replications, seed, "
-      "service_level_threshold, demand, queues, agents, patience, costs (did you mean 'patience'?)"]),
+      "service_level_threshold, calendar, demand, queues, agents, patience, costs, staffing (did you mean 'patience'?)"]),
     (MINIMAL.replace("  frontline:\n", "  frontline:\n    hedcount: 3\n"),
-     ["s.yaml:11:5: agents.frontline.hedcount: unknown key; allowed: headcount, serves, handle_time, "
-      "hourly_cost, resolve_probability (did you mean 'headcount'?)"]),
+     ["s.yaml:11:5: agents.frontline.hedcount: unknown key; allowed: headcount, schedule, shifts, shrinkage, "
+      "serves, handle_time, handle_time_by_reason, after_call_work, hold, hourly_cost, resolve_probability "
+      "(did you mean 'headcount'?)"]),
     (MINIMAL.replace("horizon: 20d\n", ""),
      ["s.yaml:1:1: horizon: required (missing)"]),
     (MINIMAL.replace("replications: 5", "replications: 5\nreplications: 6"),
