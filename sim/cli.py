@@ -1,8 +1,9 @@
 """The command line: ``run_sim.py COMMAND ...`` (also installed as ``contactsim``).
 
 Commands: ``run`` (simulate a scenario, write its output folder, print the headline), ``validate``
-(check scenario files), ``erlang`` (exact Erlang C / Erlang A figures), ``bench`` (speed against a
-minimal SimPy model). Every command has ``--help``.
+(check scenario files), ``erlang`` (exact Erlang C / Erlang A figures), ``staff`` (the smallest
+roster meeting a service-level target), ``bench`` (speed against a minimal SimPy model). Every
+command has ``--help``.
 
 Errors are one line each on stderr. Exit status: 0 done, 2 bad input (scenario, option or output
 path; nothing written), 130 interrupted (nothing written), 1 an unexpected failure (``--debug``
@@ -53,6 +54,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"a number > 0 (got {text!r})") from None
     if not value > 0 or not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"a number > 0 (got {text!r})")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1 (got {text!r})") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1 (got {text!r})")
     return value
 
 
@@ -113,6 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
     erlang.add_argument("--patience", type=parse_duration_arg, help="mean patience, e.g. 2m (Erlang A)")
     erlang.add_argument("--threshold", type=parse_duration_arg, default=20.0,
                         help="service-level threshold (default 20s)")
+
+    staff = commands.add_parser(
+        "staff", help="smallest roster per half-hour that meets a service-level target (Erlang A)",
+        description="Per agent group, half-hour and weekday: the fewest rostered agents whose exact Erlang A "
+                    "figures (Erlang C without patience) meet the service-level target, from the scenario's "
+                    "demand, handle time, patience and shrinkage. Prints the table and the FTE total; "
+                    "--write puts it into the scenario file as each group's schedule.")
+    staff.add_argument("scenario", type=Path, help="scenario YAML file")
+    staff.add_argument("--strategy", help="plan for this strategy's demand (default: the first)")
+    staff.add_argument("--service-level", type=_probability, help="target share answered within the threshold "
+                                                                   "(default: the scenario's staffing.service_level)")
+    staff.add_argument("--threshold", type=parse_duration_arg, help="service-level threshold (default: the scenario's)")
+    staff.add_argument("--max-abandon", type=_probability, help="also keep Erlang A abandonment at or below this")
+    staff.add_argument("--write", action="store_true", help="write the plan into the scenario file as the "
+                                                           "planned groups' schedules (comments kept)")
+    _add_scenario_options(staff)
 
     bench = commands.add_parser("bench", help="speed against a minimal SimPy model",
                                 description="Callers per CPU-second through the full engine and through a "
@@ -273,6 +300,70 @@ def _seconds(value: float) -> str:
     return "inf" if math.isinf(value) else f"{value:.2f}"
 
 
+def command_staff(args) -> int:
+    from sim.calendar import DAYS, SLOTS_PER_DAY
+    from sim.scenario_edit import replace_rosters, write_atomically
+    from sim.staffing import Target, plan, schedule_of
+
+    study = _load(args.scenario, args.overrides)
+    name = args.strategy or next(iter(study.strategies))
+    if name not in study.strategies:
+        stderr.print(f"{args.scenario}: --strategy: one of {', '.join(study.strategies)} (got {name!r})",
+                     markup=False)
+        return EXIT_BAD_INPUT
+    scenario = study.strategies[name]
+    target = Target(
+        service_level=args.service_level if args.service_level is not None else scenario.staffing.service_level,
+        threshold_s=args.threshold if args.threshold is not None else scenario.threshold(),
+        max_abandon=args.max_abandon if args.max_abandon is not None else scenario.staffing.max_abandon,
+    )
+    staffing = plan(scenario, target)
+    goal = (f"{target.service_level:.0%} answered within {target.threshold_s:g} s"
+            + (f", abandonment <= {target.max_abandon:.1%}" if target.max_abandon is not None else ""))
+    for group, group_plan in staffing.groups.items():
+        spec = scenario.agents[group]
+        model = "Erlang A" if math.isfinite(group_plan.patience_s) else "Erlang C"
+        table = Table(title=f"{group}: rostered agents by half-hour ({model}; serves {', '.join(group_plan.queues)}; "
+                            f"AHT {group_plan.aht_s:.0f} s, patience {group_plan.patience_s:.0f} s, "
+                            f"shrinkage {spec.shrinkage:.0%}; target {goal})")
+        table.add_column("time")
+        for day in DAYS:
+            table.add_column(day, justify="right")
+        for slot in range(SLOTS_PER_DAY):
+            counts = group_plan.rostered[:, slot]
+            if counts.any():
+                table.add_row(f"{slot // 2:02d}:{30 * (slot % 2):02d}", *(str(int(n)) for n in counts))
+        stdout.print(table)
+        stdout.print(f"{group}: {group_plan.rostered_hours_per_week():,.1f} rostered hours a week = "
+                     f"{staffing.fte(group):.1f} FTE of {staffing.fte_hours_per_week:g} h", markup=False)
+    stdout.print(f"total: {staffing.fte_total():.1f} FTE", markup=False)
+    for group in staffing.unplanned:
+        stdout.print(f"{group}: no queue lists it first, so it plans no demand; its roster is left as it is",
+                     markup=False)
+    if args.write:
+        text = args.scenario.read_text(encoding="utf-8")
+        schedules = {group: schedule_of(group_plan) for group, group_plan in staffing.groups.items()}
+        comment = f"written by run_sim.py staff: {goal}"
+        try:
+            edited = replace_rosters(text, schedules, comment)
+        except ValueError as error:
+            stderr.print(f"{args.scenario}: cannot write the plan: {error}", markup=False)
+            return EXIT_BAD_INPUT
+        from sim.loader import load_text
+
+        try:
+            load_text(edited, str(args.scenario))
+        except ScenarioError as error:
+            stderr.print(f"{args.scenario}: the plan was not written, the edited file would not validate:",
+                         markup=False)
+            for line in error.lines:
+                stderr.print(f"  {line}", markup=False)
+            return EXIT_BAD_INPUT
+        write_atomically(args.scenario, edited)
+        stdout.print(f"wrote the schedules of {', '.join(schedules)} into {args.scenario}", markup=False)
+    return 0
+
+
 def command_bench(args) -> int:
     from sim.bench import main as bench_main
 
@@ -280,7 +371,7 @@ def command_bench(args) -> int:
 
 
 COMMANDS = {"run": command_run, "validate": command_validate, "erlang": command_erlang,
-            "bench": command_bench}
+            "staff": command_staff, "bench": command_bench}
 
 
 def main(argv: list[str] | None = None) -> int:
