@@ -30,7 +30,8 @@ class AgentGroup:
 
     __slots__ = ("name", "index", "idle", "idle_since", "serves", "handle_time", "hourly_cost",
                  "resolve_probability", "shrinkage", "rostered", "on_duty", "leaving", "next_agent",
-                 "staffing", "after_call_work", "hold_probability", "hold_chance", "hold_duration")
+                 "staffing", "after_call_work", "hold_probability", "hold_chance", "hold_duration",
+                 "wraps_up")
 
     def __init__(self, name: str, index: int, rostered: int, shrinkage: float,
                  handle_time: list[Callable[[float], float]], hourly_cost: float,
@@ -69,6 +70,8 @@ class AgentGroup:
         """Uniform sampler deciding a hold."""
         self.hold_duration: Callable[[], float] | None = None
         """Sampler of hold time."""
+        self.wraps_up = False
+        """True if conversations here can have a consult hold or after-call work (set by the model)."""
         self.staffing: list[tuple[float, int, int]] = []
         """Steps ``(from time, rostered, on duty)`` of the group's staffing."""
         self.set_roster(rostered, 0.0)

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from simpy import Environment
-from simpy.events import Event
 
 from sim.calendar import SLOT, intraday_shares, weekday_weights
-from sim.callbacks import Wake
+from sim.callbacks import Recurring
 from sim.scenario import Calendar, Reason
 from sim.units import DAY
 
@@ -167,15 +166,16 @@ def arrivals(env: Environment, reasons: list[ReasonArrivals], horizon: float, ar
 
 
 def _chain(env: Environment, feed: Iterator[tuple], arrive) -> None:
-    """Deliver *feed*'s arrivals one event at a time: each arrival schedules the next."""
+    """Deliver *feed*'s arrivals one event at a time: each arrival schedules the next (reusing
+    one event object)."""
 
-    def deliver(event: Event) -> None:
+    def deliver(event: Recurring) -> None:
         _, reason, score, patience, resolve_draw = event._value
         arrive(reason, score, patience, resolve_draw)
         following = next(feed, None)
         if following is not None:
-            Wake(env, following[0] - env._now, deliver, following)
+            event.again(following[0] - env._now, following)
 
     first = next(feed, None)
     if first is not None:
-        Wake(env, first[0] - env._now, deliver, first)
+        Recurring(env, deliver).again(first[0] - env._now, first)

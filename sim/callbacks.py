@@ -30,3 +30,24 @@ class Wake(Event):
         self._value = value
         self._ok = True
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+
+
+class Recurring(Event):
+    """One event object reused for a chain of wake-ups (the next arrival, ...): after it fires,
+    :meth:`again` schedules it anew instead of creating a new event. Only one wake-up of a chain
+    is ever pending, so the object is never in the event queue twice."""
+
+    def __init__(self, env: Environment, callback: Callable[[Event], Any]):
+        self.env = env
+        self.callback = callback
+        """Called with the event at each wake-up."""
+        self.callbacks = None
+        self._value = None
+        self._ok = True
+
+    def again(self, delay: float, value: Any) -> None:
+        """Wake up *delay* seconds from now with *value* (the previous wake-up must have fired)."""
+        env = self.env
+        self.callbacks = [self.callback]
+        self._value = value
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.bench import CASES
 from sim.loader import ScenarioError, Study, load_study
 from sim.outputs import OutputError, check_target, manifest, write_csv, write_folder, write_json
 from sim.units import parse_duration_arg
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "peak memory per caller.")
     bench.add_argument("--callers", type=_positive_int, default=500_000, help="callers per measurement (default 500000)")
     bench.add_argument("--rounds", type=_positive_int, default=2, help="alternating rounds, best kept (default 2)")
+    bench.add_argument("--case", action="append", choices=list(CASES),
+                       help="run only this case (repeatable; default: all)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -101,10 +101,6 @@ class Journey:
         """Contacts in flight by id."""
         self.arrived = 0
         """Contacts created so far (the next contact id)."""
-        self.problems = 0
-        """Problems created so far (the next problem id)."""
-        self.customers = 0
-        """Customers created so far (the next customer id; one per problem until a population exists)."""
 
     # -- the journey -------------------------------------------------------------------------
 
@@ -113,11 +109,9 @@ class Journey:
         now = self.env._now
         contact_id = self.arrived
         self.arrived = contact_id + 1
-        problem = self.problems
-        self.problems = problem + 1
-        customer = self.customers
-        self.customers = customer + 1
-        contact = Contact(contact_id, customer, problem, reason, z, patience, u_resolve, now)
+        # a new problem of a new customer: both take the contact's id (ids stay unique, and a
+        # repeat contact carries its first contact's ids)
+        contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, now)
         self.live[contact_id] = contact
         if self.trace is not None:
             self.trace.append((now, "arrive", contact_id, reason))
@@ -156,7 +150,8 @@ class Journey:
         if self.trace is not None:
             self.trace.append((now, "queue", contact.id, queue.name))
         if group is not None:
-            self.answer(contact, group, group.take_longest_idle())
+            group.idle_since.popleft()
+            self.answer(contact, group, group.idle.popleft())
             return
         contact.waiting = True
         queue.join(contact)
@@ -182,11 +177,12 @@ class Journey:
         contact.agent = agent
         talk = group.handle_time[contact.reason](contact.z)
         contact.talk_s = talk
-        if group.hold_chance is not None and group.hold_chance() < group.hold_probability:
-            talk += group.hold_duration()
-            contact.hold_s = talk - contact.talk_s
-        if group.after_call_work is not None:
-            contact.acw_s = group.after_call_work()
+        if group.wraps_up:
+            if group.hold_chance is not None and group.hold_chance() < group.hold_probability:
+                talk += group.hold_duration()
+                contact.hold_s = talk - contact.talk_s
+            if group.after_call_work is not None:
+                contact.acw_s = group.after_call_work()
         if self.trace is not None:
             self.trace.append((now, "answer", contact.id, f"{group.name}#{agent}"))
         Wake(self.env, talk, self.hang_up, contact)
@@ -223,7 +219,8 @@ class Journey:
                 contact.waiting = False
                 self.answer(contact, group, agent)
                 return
-        group.make_idle(agent, self.env._now)
+        group.idle.append(agent)
+        group.idle_since.append(self.env._now)
 
     def roster_changes(self, group: AgentGroup, rostered: int) -> None:
         """The roster of *group* changes now; agents who start take waiting callers."""

@@ -65,6 +65,7 @@ def _group(name: str, index: int, spec, reason_names: list[str], streams: Stream
         group.hold_probability = spec.hold.probability
         group.hold_chance = chain.from_iterable(iter(lambda: rng.random(4096).tolist(), None)).__next__
         group.hold_duration = spec.hold.duration.sampler(streams(f"hold_time/{name}"))
+    group.wraps_up = group.after_call_work is not None or group.hold_chance is not None
     return group
 
 
