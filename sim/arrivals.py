@@ -25,7 +25,7 @@ import numpy as np
 from simpy import Environment
 
 from sim.calendar import SLOT, intraday_shares, weekday_weights
-from sim.callbacks import Recurring
+from sim.wakeups import Recurring
 from sim.scenario import Calendar, Reason
 from sim.units import DAY
 

@@ -35,7 +35,7 @@ from simpy.events import Event
 
 from sim.agents import NO_AGENT, AgentGroup, longest_idle_group
 from sim.calendar import OpeningHours
-from sim.callbacks import Wake
+from sim.wakeups import Wake
 from sim.queues import WaitingLine
 from sim.records import NAN, ContactLog, Outcome
 

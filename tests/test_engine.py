@@ -250,7 +250,7 @@ def test_wake_events_share_simpys_clock_and_order():
     """Wake schedules on the environment's own queue: ties run in scheduling order, with timeouts."""
     import simpy
 
-    from sim.callbacks import Wake
+    from sim.wakeups import Wake
 
     env = simpy.Environment()
     log = []

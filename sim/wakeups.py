@@ -1,4 +1,4 @@
-"""Callback events: how the hot path schedules work on SimPy's clock.
+"""Wake-ups: how the hot path schedules work on SimPy's clock.
 
 The readable SimPy idiom is a process per caller (``yield req | env.timeout(patience)``); it costs
 about eight events and a generator resume per caller. The simulator's hot path instead schedules
