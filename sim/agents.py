@@ -31,11 +31,12 @@ class AgentGroup:
     __slots__ = ("name", "index", "idle", "idle_since", "serves", "handle_time", "hourly_cost",
                  "resolve_probability", "shrinkage", "rostered", "on_duty", "leaving", "next_agent",
                  "staffing", "after_call_work", "hold_probability", "hold_chance", "hold_duration",
-                 "wraps_up")
+                 "wraps_up", "handles", "resolve_draw", "drop_probability", "drop_draw", "escalate_to",
+                 "escalate_after", "call_back_dropped", "steps", "new_step")
 
     def __init__(self, name: str, index: int, rostered: int, shrinkage: float,
                  handle_time: list[Callable[[float], float]], hourly_cost: float,
-                 resolve_probability: float = 1.0):
+                 resolve_probability: float = 1.0, new_step: Callable[[], object] | None = None):
         self.name = name
         """Name from the scenario."""
         self.index = index
@@ -72,8 +73,26 @@ class AgentGroup:
         """Sampler of hold time."""
         self.wraps_up = False
         """True if conversations here can have a consult hold or after-call work (set by the model)."""
+        self.handles: list[bool] = []
+        """Per reason code: can this group handle it (does it serve that reason's queue)?"""
+        self.resolve_draw: Callable[[], float] | None = None
+        """Uniform sampler for the resolution of a contact's second and later conversations."""
+        self.drop_probability = 0.0
+        """Chance a conversation drops."""
+        self.drop_draw: Callable[[], float] | None = None
+        """Uniform sampler: whether a call drops, and when."""
+        self.escalate_to: int | None = None
+        """Queue code of the higher tier, or ``None``."""
+        self.escalate_after = 0
+        """Escalate only once the problem failed this many contacts before."""
+        self.call_back_dropped = False
+        """Policy: call back customers whose call dropped."""
         self.staffing: list[tuple[float, int, int]] = []
         """Steps ``(from time, rostered, on duty)`` of the group's staffing."""
+        self.new_step = new_step
+        """Makes an agent's reusable wake-up event (:class:`~sim.wakeups.Recurring`), if given."""
+        self.steps: list = []
+        """Per agent id: the event that wakes the agent for their next step (one is ever pending)."""
         self.set_roster(rostered, 0.0)
         for agent in range(self.next_agent):
             self.make_idle(agent, 0.0)
@@ -108,6 +127,8 @@ class AgentGroup:
             for _ in range(target - present - staying):
                 starting.append(self.next_agent)
                 self.next_agent += 1
+                if self.new_step is not None:
+                    self.steps.append(self.new_step())
             self.on_duty += len(starting)
         elif target < present:
             surplus = present - target

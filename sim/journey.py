@@ -1,51 +1,103 @@
-"""The caller's journey: arrive, wait in line, be answered or give up, talk, hang up.
+"""The caller's journey: arrive, walk the phone tree, wait, talk, and what happens next.
 
 This module is the hot path of the simulator, written as callbacks on SimPy events rather than one
 process per caller (DESIGN.md section 7: about five times faster), yet read top to bottom it is the
-journey in the caller's words:
+journey in the caller's words. Each step is a method; the ones a scenario does not use cost a
+check at most.
 
-1. :meth:`Journey.arrive` - a contact arrives with its reason, a normal score ``z`` (how complex it
-   is, drawn at arrival so every agent group derives its handle time from the same score) and its
-   patience (also drawn at arrival: common random numbers across strategies). Outside opening
-   hours it hears the closed message and leaves, holds until the opening, or leaves a callback
-   request (:meth:`Journey.closed`).
-2. :meth:`Journey.join_queue` - the longest-idle agent among the groups serving the queue answers at
-   once; otherwise the caller waits, and their abandonment is scheduled at the moment their
-   patience runs out.
-3. :meth:`Journey.give_up` - patience ran out before an agent came: the caller abandons. (If an
-   agent came first, the scheduled abandonment finds the caller no longer waiting and does nothing:
-   cancelled in effect.)
-4. :meth:`Journey.answer` - an agent takes the call: talk, perhaps a consult hold; the caller's
-   hang-up is scheduled.
-5. :meth:`Journey.hang_up` - the conversation ends, resolving the problem or not; the agent wraps
-   up (after-call work) and then (:meth:`Journey.agent_free`) takes the longest-waiting caller of
-   the highest-priority queue they serve, becomes idle, or goes home if the roster went down.
+1. :meth:`Journey.arrive` - a contact arrives with its reason, a normal score ``z`` (how complex
+   the problem is: every agent group's handle time is a quantile of it, so it is drawn once, at
+   arrival), its patience, and a uniform draw for the first conversation's resolution (common
+   random numbers across strategies). Outside opening hours: :meth:`Journey.closed`.
+2. :meth:`Journey.enter_menu` / :meth:`Journey.menu_done` - the IVR: a prompt per menu, then hang
+   up, press 0, or pick an option by the *true* reason (misroutes), on to a menu, a queue, or
+   :meth:`Journey.self_service_done`.
+3. :meth:`Journey.join_queue` - the longest-idle agent among the groups serving the queue answers
+   at once; else the caller may hear the estimated wait and be offered a callback
+   (:meth:`Journey.offer_callback`), and waits: abandonment is scheduled when patience runs out.
+4. :meth:`Journey.give_up` - patience ran out before an agent came: abandon (and perhaps redial).
+5. :meth:`Journey.answer` - an agent takes the contact. A callback request is dialled
+   (:meth:`Journey.dialled`). A contact this group cannot handle (misrouted) is transferred after a
+   short discovery (:meth:`Journey.transfer`). Otherwise talk, perhaps a consult hold, perhaps a
+   dropped line, and the hang-up is scheduled.
+6. :meth:`Journey.hang_up` - the conversation ends: resolved; or escalated to a higher tier; or
+   "call us again later" (perhaps a repeat contact); or dropped. The agent wraps up, then
+   (:meth:`Journey.agent_free`) takes the next caller, idles, or goes home.
+7. :meth:`Journey.contact_again` - a redial or a repeat contact: a new contact about the same
+   problem of the same customer.
 
-Every contact ends exactly once: its row is written to the :class:`~sim.records.ContactLog` when it
-ends, and contacts still in the system at the horizon are written by :meth:`Journey.close`.
-(``env._now`` is read directly: it is SimPy's clock, and the property costs a call per read.)
+Every contact ends exactly once: its row is written to the contact log when it ends, and contacts
+still in the system at the horizon are written by :meth:`Journey.close`. Every conversation is a
+row of the conversation log. (``env._now`` is read directly: it is SimPy's clock, and the
+``now`` property costs a call per read.)
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 from simpy import Environment
 from simpy.events import Event
 
 from sim.agents import NO_AGENT, AgentGroup, longest_idle_group
 from sim.calendar import OpeningHours
-from sim.wakeups import Wake
+from sim.callbacks import estimated_wait, note_answered_wait
+from sim.ivr import HANG_UP, ZERO_OUT, IvrMenu, IvrTree, decide
 from sim.queues import WaitingLine
-from sim.records import NAN, ContactLog, Outcome
+from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome
+from sim.wakeups import Wake
+
+# plain ints: an enum member lookup costs tens of nanoseconds, and these sit on the hot path
+_DIALLED = int(Conversation.DIALLED)
+_CONVERSATION_DROPPED = int(Conversation.DROPPED)
+_ESCALATED = int(Conversation.ESCALATED)
+_NOT_REACHED = int(Conversation.NOT_REACHED)
+_RESOLVED = int(Conversation.RESOLVED)
+_TRANSFERRED = int(Conversation.TRANSFERRED)
+_UNFINISHED = int(Conversation.UNFINISHED)
+_UNRESOLVED = int(Conversation.UNRESOLVED)
+_NEW = int(Origin.NEW)
+_REDIAL = int(Origin.REDIAL)
+_REPEAT = int(Origin.REPEAT)
+_ABANDONED = int(Outcome.ABANDONED)
+_ANSWERED = int(Outcome.ANSWERED)
+_CALLBACK_FAILED = int(Outcome.CALLBACK_FAILED)
+_CLOSED = int(Outcome.CLOSED)
+_OUTCOME_DROPPED = int(Outcome.DROPPED)
+_IN_IVR_AT_HORIZON = int(Outcome.IN_IVR_AT_HORIZON)
+_IN_SERVICE_AT_HORIZON = int(Outcome.IN_SERVICE_AT_HORIZON)
+_IVR_HANGUP = int(Outcome.IVR_HANGUP)
+_SELF_SERVED = int(Outcome.SELF_SERVED)
+_WAITING_AT_HORIZON = int(Outcome.WAITING_AT_HORIZON)
 
 
 class Contact:
-    """One contact in flight (a call, from arrival until it ends)."""
+    """One contact in flight (a call, from arrival until it ends).
 
-    __slots__ = ("id", "customer", "problem", "reason", "queue", "z", "patience", "u_resolve",
-                 "t_arrive", "t_queue", "t_answer", "waiting", "group", "agent", "talk_s", "hold_s",
-                 "acw_s", "resolved", "callback")
+    The hot path pays for what it uses: ``__init__`` sets only what every contact needs; the
+    per-conversation fields (``at``, ``t_enqueue``, ``timer``, ``agent_group``, ``agent``,
+    ``t_start``, ``conversation_*``) are set by the step that starts them, before anything reads
+    them; and the journey columns (IVR, transfers, callbacks, ...) exist only once
+    :meth:`track_journey` ran, which the journey does for every contact of a scenario that uses
+    those features.
+    """
+
+    __slots__ = (
+        # identity and draws made at arrival
+        "id", "customer", "problem", "reason", "z", "patience", "u_resolve", "t_arrive",
+        # the core columns
+        "queue", "group", "t_queue", "t_answer", "wait_s", "talk_s", "hold_s", "resolved", "callback",
+        # state
+        "hops", "in_ivr", "waiting", "virtual", "talking", "dropped", "wrong_queue", "conversations",
+        # the current conversation (set before use)
+        "at", "t_enqueue", "timer", "agent_group", "agent", "t_start", "conversation_talk",
+        "conversation_hold", "conversation_acw",
+        # the journey columns (track_journey)
+        "origin", "attempt", "ivr_s", "ivr_menus", "zero_out", "misrouted", "transfers", "escalations",
+        "callback_offered", "callback_accepted", "callback_attempts", "outbound_s", "announced_wait_s",
+        "callback_within_window", "menu", "deadline",
+    )
 
     def __init__(self, contact_id: int, customer: int, problem: int, reason: int, z: float,
                  patience: float, u_resolve: float, now: float):
@@ -53,56 +105,124 @@ class Contact:
         self.customer = customer
         """Who calls; a later contact about the same problem carries the same customer."""
         self.problem = problem
-        """What the call is about; a repeat contact carries the same problem."""
+        """What the call is about; redials and repeat contacts carry the same problem."""
         self.reason = reason
-        self.queue = -1
         self.z = z
         """Standard normal complexity score: every group's handle time is a quantile of it."""
         self.patience = patience
-        """How long this caller will wait in a queue before hanging up (``inf``: forever)."""
+        """How long this caller waits in a queue before hanging up (``inf``: forever)."""
         self.u_resolve = u_resolve
-        """Uniform draw: the conversation resolves the problem if it is below the group's chance."""
+        """Uniform draw deciding whether the first conversation resolves the problem."""
         self.t_arrive = now
+        self.queue = -1
+        """First agent queue joined (code)."""
+        self.group = NO_AGENT
+        """First answering group (code)."""
         self.t_queue = NAN
         self.t_answer = NAN
-        self.waiting = False
-        """True while in a queue's line (abandonment checks it)."""
-        self.group = NO_AGENT
-        self.agent = NO_AGENT
+        self.wait_s = 0.0
         self.talk_s = 0.0
         self.hold_s = 0.0
-        self.acw_s = 0.0
         self.resolved = 0
         self.callback = 0
-        """1 if the customer left a callback request (the agent calls them)."""
+        """1 once the customer is to be called back (the agent dials them)."""
+        self.hops = 0
+        """Agent queues joined."""
+        self.in_ivr = False
+        self.waiting = False
+        """True while in a queue's line (abandonment checks it)."""
+        self.virtual = False
+        """True while the customer is not on the line but waits for a call back."""
+        self.talking = False
+        """True while an agent is on the line with the contact (or dialling it)."""
+        self.dropped = False
+        self.wrong_queue = False
+        """True from a misroute until the first answer, where the agent discovers it."""
+        self.conversations = 0
+
+    def track_journey(self) -> None:
+        """Start the journey columns (only runs whose scenario uses journey features record them)."""
+        self.origin = _NEW
+        self.attempt = 1
+        self.ivr_s = 0.0
+        self.ivr_menus = 0
+        self.zero_out = 0
+        self.misrouted = 0
+        self.transfers = 0
+        self.escalations = 0
+        self.callback_offered = 0
+        self.callback_accepted = 0
+        self.callback_attempts = 0
+        self.outbound_s = 0.0
+        self.announced_wait_s = NAN
+        self.callback_within_window = 0
+        self.menu = None
+        self.deadline = math.inf
+
+
+@dataclass
+class JourneyPolicy:
+    """Everything the journey decides with besides queues and agents: settings and samplers."""
+
+    ivr: IvrTree | None = None
+    ivr_draw: object = None
+    self_service_draw: object = None
+    opening_hours: OpeningHours | None = None
+    outside_hours: str = "leave"
+    accept_draw: object = None
+    reach_probability: float = 1.0
+    reach_draw: object = None
+    attempts: int = 1
+    retry_delay: object = None
+    dial_time: object = None
+    transfer_mode: str = "cold"
+    discovery: object = None
+    handover: object = None
+    redial_probability: float = 0.0
+    redial_draw: object = None
+    redial_delay: object = None
+    repeat_probability: float = 0.0
+    repeat_draw: object = None
+    repeat_delay: object = None
+    again_patience: list = field(default_factory=list)
+    """Per reason code: sampler of a new contact's patience (redials and repeats)."""
+    again_resolve: object = None
+    """Uniform sampler: a new contact's first-conversation resolve draw."""
 
 
 class Journey:
-    """Moves contacts through queues and agents; owns the contacts in flight."""
+    """Moves contacts through the IVR, queues and agents; owns the contacts in flight."""
 
     def __init__(self, env: Environment, queues: list[WaitingLine], groups: list[AgentGroup],
-                 queue_of_reason: list[int], log: ContactLog, trace: list | None = None,
-                 opening_hours: OpeningHours | None = None, outside_hours: str = "leave"):
+                 right_queue: list[int], log: ContactLog, conversations: ConversationLog,
+                 policy: JourneyPolicy, trace: list | None = None):
         self.env = env
         self.queues = queues
         """Queues by code."""
         self.groups = groups
         """Agent groups by code."""
-        self.queue_of_reason = queue_of_reason
-        """Reason code -> queue code."""
+        self.right_queue = right_queue
+        """Reason code -> the queue whose agents handle it."""
         self.log = log
+        self.conversations = conversations
+        self.conversation_rows = conversations.buffer
+        self.pack_conversation = conversations.pack
+        self.policy = policy
+        self.ivr = policy.ivr
+        self.opening_hours = (None if policy.opening_hours is None or policy.opening_hours.always_open
+                              else policy.opening_hours)
         self.trace = trace
         """If a list, every step is appended as ``(time, step, contact id, detail)``."""
-        self.opening_hours = None if opening_hours is None or opening_hours.always_open else opening_hours
-        """When contacts are taken (``None``: always)."""
-        self.outside_hours = outside_hours
-        """What a contact does when closed: ``leave``, ``wait`` or ``callback``."""
         self.live: dict[int, Contact] = {}
         """Contacts in flight by id."""
+        self.tracks_journey = log.journey
+        """True if contacts record the journey columns."""
+        self.straight_to_queue = self.opening_hours is None and self.ivr is None
+        """True if every arrival goes straight to its queue (no closed hours, no IVR)."""
         self.arrived = 0
         """Contacts created so far (the next contact id)."""
 
-    # -- the journey -------------------------------------------------------------------------
+    # -- arriving ------------------------------------------------------------------------------
 
     def arrive(self, reason: int, z: float, patience: float, u_resolve: float) -> None:
         """A new contact about a new problem of *reason* arrives now."""
@@ -110,101 +230,354 @@ class Journey:
         contact_id = self.arrived
         self.arrived = contact_id + 1
         # a new problem of a new customer: both take the contact's id (ids stay unique, and a
-        # repeat contact carries its first contact's ids)
+        # redial or repeat contact carries its first contact's ids)
         contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, now)
+        if self.tracks_journey:
+            contact.track_journey()
         self.live[contact_id] = contact
         if self.trace is not None:
             self.trace.append((now, "arrive", contact_id, reason))
-        if self.opening_hours is not None and not self.opening_hours.is_open(now):
+        if self.straight_to_queue:
+            self.join_queue(contact, self.queues[self.right_queue[reason]])
+        else:
+            self.start(contact)
+
+    def start(self, contact: Contact) -> None:
+        """A contact (new or again) reaches the centre: closed message, IVR, or straight to a queue."""
+        if self.opening_hours is not None and not self.opening_hours.is_open(self.env._now):
             self.closed(contact)
-            return
-        self.join_queue(contact, self.queues[self.queue_of_reason[reason]])
+        elif self.ivr is not None:
+            contact.in_ivr = True
+            self.enter_menu(contact, self.ivr.entry)
+        else:
+            self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
 
     def closed(self, contact: Contact) -> None:
         """The centre is closed: leave, hold until the opening, or leave a callback request."""
         now = self.env._now
-        if self.trace is not None:
-            self.trace.append((now, "closed", contact.id, self.outside_hours))
-        if self.outside_hours == "leave":
-            self.end(contact, Outcome.CLOSED)
+        mode = self.policy.outside_hours
+        self._log(now, "closed", contact, mode)
+        if mode == "leave":
+            self.end(contact, _CLOSED)
             return
-        if self.outside_hours == "callback":
-            contact.callback = 1
-            contact.patience = math.inf
         opening = self.opening_hours.next_opening(now)
+        if mode == "callback":
+            contact.callback = 1
+            contact.virtual = True
         if opening < math.inf:
             Wake(self.env, opening - now, self._opened, contact)
 
     def _opened(self, event: Event) -> None:
         contact = event._value
-        self.join_queue(contact, self.queues[self.queue_of_reason[contact.reason]])
+        if contact.callback:
+            self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
+        elif self.ivr is not None:
+            contact.in_ivr = True
+            self.enter_menu(contact, self.ivr.entry)
+        else:
+            self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
 
-    def join_queue(self, contact: Contact, queue: WaitingLine) -> None:
+    # -- the IVR -------------------------------------------------------------------------------
+
+    def enter_menu(self, contact: Contact, menu: IvrMenu) -> None:
+        """The caller hears *menu*'s prompt."""
+        contact.menu = menu
+        contact.ivr_menus += 1
+        self._log(self.env._now, "menu", contact, menu.name)
+        Wake(self.env, menu.prompt(), self.menu_done, contact)
+
+    def menu_done(self, event: Event) -> None:
+        """After the prompt: hang up, press 0, or pick an option by the true reason."""
+        contact = event._value
+        choice = decide(contact.menu, contact.reason, self.policy.ivr_draw())
+        if choice is HANG_UP:
+            self._leave_ivr(contact)
+            self._log(self.env._now, "ivr hang-up", contact, contact.menu.name)
+            self.end(contact, _IVR_HANGUP)
+            self.maybe_redial(contact)
+        elif choice is ZERO_OUT:
+            contact.zero_out = 1
+            self._leave_ivr(contact)
+            operator = self.ivr.operator
+            self.routed(contact, operator if operator is not None else self.right_queue[contact.reason])
+        elif choice.menu is not None:
+            self.enter_menu(contact, choice.menu)
+        elif choice.queue is not None:
+            self._leave_ivr(contact)
+            self.routed(contact, choice.queue)
+        else:
+            self._log(self.env._now, "self-service", contact, choice.leaf.name)
+            Wake(self.env, choice.leaf.duration(), self.self_service_done, (contact, choice.leaf))
+
+    def self_service_done(self, event: Event) -> None:
+        """Self-service resolved the problem, or the caller goes on to a queue."""
+        contact, leaf = event._value
+        self._leave_ivr(contact)
+        if self.policy.self_service_draw() < leaf.resolves[contact.reason]:
+            contact.resolved = 1
+            self.end(contact, _SELF_SERVED)
+            return
+        self.routed(contact, leaf.queue if leaf.queue is not None else self.right_queue[contact.reason])
+
+    def routed(self, contact: Contact, queue: int) -> None:
+        """The IVR sends the caller to *queue*; a queue other than their reason's is a misroute."""
+        if queue != self.right_queue[contact.reason]:
+            contact.misrouted = 1
+            contact.wrong_queue = True
+            self._log(self.env._now, "misrouted", contact, self.queues[queue].name)
+        self.join_queue(contact, self.queues[queue])
+
+    def _leave_ivr(self, contact: Contact) -> None:
+        contact.in_ivr = False
+        contact.ivr_s = self.env._now - contact.t_arrive
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def join_queue(self, contact: Contact, queue: WaitingLine, front: bool = False) -> None:
         """*contact* enters *queue*: answered by the longest-idle eligible agent, or waits."""
         now = self.env._now
         if contact.queue < 0:
             contact.queue = queue.index
             contact.t_queue = now
-        groups = queue.groups
-        group = (groups[0] if groups[0].idle else None) if len(groups) == 1 else longest_idle_group(groups)
+        contact.hops += 1
+        contact.at = queue
+        contact.t_enqueue = now
         if self.trace is not None:
             self.trace.append((now, "queue", contact.id, queue.name))
+        groups = queue.groups
+        group = (groups[0] if groups[0].idle else None) if len(groups) == 1 else longest_idle_group(groups)
         if group is not None:
             group.idle_since.popleft()
             self.answer(contact, group, group.idle.popleft())
             return
+        if queue.estimate is not None and not contact.virtual and contact.hops == 1:
+            wait = estimated_wait(queue)
+            contact.announced_wait_s = wait
+            if queue.offer is not None and wait > queue.offer.offer_above and self.offer_callback(contact, queue):
+                return
+        contact.waiting = True
+        if front:
+            queue.join_front(contact)
+        else:
+            queue.join(contact)
+        if contact.patience < math.inf and not contact.virtual:
+            contact.timer = Wake(self.env, contact.patience, self.give_up, contact)
+
+    def offer_callback(self, contact: Contact, queue: WaitingLine) -> bool:
+        """Offer a callback; True if the caller accepted and the request is placed."""
+        contact.callback_offered = 1
+        offer = queue.offer
+        if self.policy.accept_draw() >= offer.accept:
+            self._log(self.env._now, "callback declined", contact, queue.name)
+            return False
+        contact.callback_accepted = 1
+        contact.callback = 1
+        contact.virtual = True
+        self._log(self.env._now, "callback accepted", contact, offer.mode)
+        if offer.mode == "scheduled":
+            contact.deadline = self.env._now + offer.window
+            target = queue.callback_queue or queue
+            contact.at = target
+            contact.waiting = True
+            target.join(contact)
+            return True
         contact.waiting = True
         queue.join(contact)
-        if contact.patience < math.inf:
-            Wake(self.env, contact.patience, self.give_up, contact)
+        return True
 
     def give_up(self, event: Event) -> None:
         """The caller's patience ran out: abandon, unless an agent answered first."""
         contact = event._value
-        if not contact.waiting:
+        if contact.timer is not event or not contact.waiting:
             return
+        contact.timer = None
         contact.waiting = False
-        self.queues[contact.queue].leave()
+        queue = contact.at
+        queue.leave()
+        now = self.env._now
+        contact.wait_s += now - contact.t_enqueue
         if self.trace is not None:
-            self.trace.append((self.env._now, "abandon", contact.id, None))
-        self.end(contact, Outcome.ABANDONED)
+            self.trace.append((now, "abandon", contact.id, None))
+        self.end(contact, _ABANDONED)
+        self.maybe_redial(contact)
+
+    # -- talking -------------------------------------------------------------------------------
 
     def answer(self, contact: Contact, group: AgentGroup, agent: int) -> None:
-        """*agent* of *group* answers *contact* now; the caller's hang-up is scheduled."""
+        """*agent* of *group* takes *contact* now."""
         now = self.env._now
-        contact.t_answer = now
-        contact.group = group.index
+        waited = now - contact.t_enqueue
+        contact.wait_s += waited
+        contact.agent_group = group
         contact.agent = agent
-        talk = group.handle_time[contact.reason](contact.z)
-        contact.talk_s = talk
-        if group.wraps_up:
-            if group.hold_chance is not None and group.hold_chance() < group.hold_probability:
-                talk += group.hold_duration()
-                contact.hold_s = talk - contact.talk_s
-            if group.after_call_work is not None:
-                contact.acw_s = group.after_call_work()
+        contact.t_start = now
+        if contact.virtual:
+            self.dial(contact)
+            return
+        if contact.group < 0:
+            contact.group = group.index
+            contact.t_answer = now
+        queue = contact.at
+        if queue.estimate == "recent":
+            note_answered_wait(queue, waited)
         if self.trace is not None:
             self.trace.append((now, "answer", contact.id, f"{group.name}#{agent}"))
-        Wake(self.env, talk, self.hang_up, contact)
+        if contact.wrong_queue:
+            contact.wrong_queue = False
+            if not group.handles[contact.reason]:
+                self.misrouted(contact)
+                return
+        self.talk(contact, group)
+
+    def misrouted(self, contact: Contact) -> None:
+        """The agent finds the caller in the wrong queue: a short discovery, then a transfer."""
+        talk = self.policy.discovery()
+        contact.conversation_talk = talk
+        contact.conversation_hold = contact.conversation_acw = 0.0
+        contact.talk_s += talk
+        contact.talking = True
+        contact.agent_group.steps[contact.agent].again(talk, contact, self.transfer)
+
+    def talk(self, contact: Contact, group: AgentGroup) -> None:
+        """The conversation: talk, perhaps a consult hold, perhaps a dropped line."""
+        talk = group.handle_time[contact.reason](contact.z)
+        hold = acw = 0.0
+        if group.wraps_up:
+            if group.hold_chance is not None and group.hold_chance() < group.hold_probability:
+                hold = group.hold_duration()
+            if group.after_call_work is not None:
+                acw = group.after_call_work()
+        if group.drop_probability and group.drop_draw() < group.drop_probability:
+            contact.dropped = True
+            talk *= group.drop_draw()
+            hold = 0.0
+        contact.conversation_talk = talk
+        contact.conversation_hold = hold
+        contact.conversation_acw = acw
+        contact.talking = True
+        contact.talk_s += talk
+        contact.hold_s += hold
+        if contact.callback:
+            contact.outbound_s += talk + hold
+        contact.agent_group.steps[contact.agent].again(talk + hold, contact, self.hang_up)
 
     def hang_up(self, event: Event) -> None:
-        """The conversation ends, resolving the problem or not; the agent wraps up, then is free."""
+        """The conversation ends: resolved, escalated, unresolved ("call us again"), or dropped."""
         contact = event._value
-        group = self.groups[contact.group]
-        contact.resolved = contact.u_resolve < group.resolve_probability
-        if self.trace is not None:
-            self.trace.append((self.env._now, "end", contact.id, None))
-        self.end(contact, Outcome.ANSWERED)
-        if contact.acw_s > 0:
-            Wake(self.env, contact.acw_s, self._wrapped_up, contact)
+        group = contact.agent_group
+        agent = contact.agent
+        now = self.env._now
+        contact.talking = False
+        contact.conversations += 1
+        if contact.dropped:
+            result = _CONVERSATION_DROPPED
         else:
-            self.agent_free(group, contact.agent)
+            draw = contact.u_resolve if contact.conversations == 1 else group.resolve_draw()
+            result = _RESOLVED if draw < group.resolve_probability else _UNRESOLVED
+            if result == _UNRESOLVED and group.escalate_to is not None \
+                    and contact.attempt > group.escalate_after:
+                result = _ESCALATED
+        self.conversation_rows += self.pack_conversation(
+            contact.id, contact.reason, contact.at.index, group.index, agent, result, contact.callback,
+            contact.t_start, contact.conversation_talk, contact.conversation_hold, contact.conversation_acw)
+        if self.trace is not None:
+            self.trace.append((now, "end", contact.id, Conversation(result).name.lower()))
+        if result == _RESOLVED:
+            contact.resolved = 1
+            self.end(contact, _ANSWERED)
+        elif result == _ESCALATED:
+            contact.escalations += 1
+            self.join_queue(contact, self.queues[group.escalate_to])
+        elif result == _UNRESOLVED:
+            self.end(contact, _ANSWERED)
+            self.maybe_call_again(contact)
+        elif group.call_back_dropped:
+            contact.dropped = False
+            contact.callback = 1
+            contact.virtual = True
+            self._log(now, "call back dropped", contact, None)
+            self.join_queue(contact, contact.at)
+        else:
+            self.end(contact, _OUTCOME_DROPPED)
+            self.maybe_redial(contact)
+        if contact.conversation_acw > 0:
+            group.steps[agent].again(contact.conversation_acw, (group, agent), self._wrapped_up)
+        else:
+            self.agent_free(group, agent)
 
     def _wrapped_up(self, event: Event) -> None:
-        contact = event._value
+        group, agent = event._value
         if self.trace is not None:
-            self.trace.append((self.env._now, "wrapped", contact.id, None))
-        self.agent_free(self.groups[contact.group], contact.agent)
+            self.trace.append((self.env._now, "wrapped", -1, f"{group.name}#{agent}"))
+        self.agent_free(group, agent)
+
+    def transfer(self, event: Event) -> None:
+        """A misrouted contact goes to the queue of its reason (cold: back of the line; warm:
+        front, the first agent staying on for the hand-over)."""
+        contact = event._value
+        group, agent = contact.agent_group, contact.agent
+        now = self.env._now
+        contact.talking = False
+        contact.transfers += 1
+        warm = self.policy.transfer_mode == "warm"
+        handover = self.policy.handover() if warm else 0.0
+        self.conversations.write(contact.id, contact.reason, contact.at.index, group.index, agent,
+                                 _TRANSFERRED, contact.callback, contact.t_start,
+                                 contact.conversation_talk, 0.0, handover)
+        self._log(now, "transfer", contact, self.policy.transfer_mode)
+        self.join_queue(contact, self.queues[self.right_queue[contact.reason]], front=warm)
+        if warm:
+            group.steps[agent].again(handover, (group, agent), self._wrapped_up)
+        else:
+            self.agent_free(group, agent)
+
+    # -- calling back --------------------------------------------------------------------------
+
+    def dial(self, contact: Contact) -> None:
+        """The agent calls a customer who asked for a callback."""
+        dial = self.policy.dial_time()
+        contact.callback_attempts += 1
+        contact.outbound_s += dial
+        contact.conversation_talk = dial
+        contact.conversation_hold = contact.conversation_acw = 0.0
+        contact.talking = True
+        self._log(self.env._now, "dial", contact, f"{contact.agent_group.name}#{contact.agent}")
+        contact.agent_group.steps[contact.agent].again(dial, contact, self.dialled)
+
+    def dialled(self, event: Event) -> None:
+        """The customer answers the callback, or not (retry later, or the contact is lost)."""
+        contact = event._value
+        group, agent = contact.agent_group, contact.agent
+        now = self.env._now
+        contact.talking = False
+        reached = self.policy.reach_draw() < self.policy.reach_probability
+        self.conversations.write(contact.id, contact.reason, contact.at.index, group.index, agent,
+                                 _DIALLED if reached else _NOT_REACHED, 1,
+                                 contact.t_start, contact.conversation_talk, 0.0, 0.0)
+        if reached:
+            contact.virtual = False
+            if contact.group < 0:
+                contact.group = group.index
+                contact.t_answer = now
+            if now <= contact.deadline:
+                contact.callback_within_window = 1
+            self._log(now, "reached", contact, f"{group.name}#{agent}")
+            contact.t_start = now
+            self.talk(contact, group)
+            return
+        self._log(now, "not reached", contact, contact.callback_attempts)
+        if contact.callback_attempts >= self.policy.attempts:
+            self.end(contact, _CALLBACK_FAILED)
+        else:
+            Wake(self.env, self.policy.retry_delay(), self._retry, contact)
+        self.agent_free(group, agent)
+
+    def _retry(self, event: Event) -> None:
+        contact = event._value
+        contact.hops -= 1  # a retry is the same hop
+        self.join_queue(contact, contact.at)
+
+    # -- agents --------------------------------------------------------------------------------
 
     def agent_free(self, group: AgentGroup, agent: int) -> None:
         """*agent* takes the longest-waiting caller of the highest-priority queue, idles, or
@@ -217,6 +590,7 @@ class Journey:
             if queue.waiting:
                 contact = queue.next_contact()
                 contact.waiting = False
+                contact.timer = None  # its pending abandonment now does nothing; no cycle kept
                 self.answer(contact, group, agent)
                 return
         group.idle.append(agent)
@@ -231,7 +605,40 @@ class Journey:
         for agent in starting:
             self.agent_free(group, agent)
 
-    # -- bookkeeping -------------------------------------------------------------------------
+    # -- contacting again ----------------------------------------------------------------------
+
+    def maybe_redial(self, contact: Contact) -> None:
+        """After abandoning, hanging up in the IVR or a dropped call: perhaps call again later."""
+        policy = self.policy
+        if policy.redial_probability and policy.redial_draw() < policy.redial_probability:
+            Wake(self.env, policy.redial_delay(), self.contact_again, (contact, _REDIAL))
+
+    def maybe_call_again(self, contact: Contact) -> None:
+        """After "call us again later": perhaps contact again later."""
+        policy = self.policy
+        if policy.repeat_probability and policy.repeat_draw() < policy.repeat_probability:
+            Wake(self.env, policy.repeat_delay(), self.contact_again, (contact, _REPEAT))
+
+    def contact_again(self, event: Event) -> None:
+        """The same customer contacts again about the same problem."""
+        before, origin = event._value
+        now = self.env._now
+        contact_id = self.arrived
+        self.arrived = contact_id + 1
+        contact = Contact(contact_id, before.customer, before.problem, before.reason, before.z,
+                          self.policy.again_patience[before.reason](), self.policy.again_resolve(), now)
+        contact.track_journey()
+        contact.origin = origin
+        contact.attempt = before.attempt + 1
+        self.live[contact_id] = contact
+        self._log(now, "redial" if origin == _REDIAL else "repeat", contact, before.id)
+        self.start(contact)
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _log(self, now: float, step: str, contact: Contact, detail) -> None:
+        if self.trace is not None:
+            self.trace.append((now, step, contact.id, detail))
 
     def end(self, contact: Contact, outcome: int) -> None:
         """*contact* leaves the system: its row is written (a second end raises ``KeyError``)."""
@@ -242,8 +649,18 @@ class Journey:
         """At the horizon, write the rows of contacts still in the system."""
         for contact in list(self.live.values()):
             del self.live[contact.id]
-            if contact.agent != NO_AGENT:
-                end = contact.t_answer + contact.talk_s + contact.hold_s
-                self.log.write(contact, Outcome.IN_SERVICE_AT_HORIZON, end)
+            if contact.in_ivr:
+                contact.ivr_s = horizon - contact.t_arrive
+                self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)
+            elif contact.talking:
+                group = contact.agent_group
+                end = contact.t_start + contact.conversation_talk + contact.conversation_hold
+                self.conversations.write(contact.id, contact.reason, contact.at.index, group.index,
+                                         contact.agent, _UNFINISHED, contact.callback,
+                                         contact.t_start, contact.conversation_talk,
+                                         contact.conversation_hold, contact.conversation_acw)
+                self.log.write(contact, _IN_SERVICE_AT_HORIZON, end)
             else:
-                self.log.write(contact, Outcome.WAITING_AT_HORIZON, horizon)
+                if contact.waiting:
+                    contact.wait_s += horizon - contact.t_enqueue
+                self.log.write(contact, _WAITING_AT_HORIZON, horizon)

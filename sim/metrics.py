@@ -33,16 +33,18 @@ import pandas as pd
 
 from sim.calendar import DAYS, SLOT, SLOTS_PER_DAY
 from sim.model import RunResult
-from sim.records import Outcome
+from sim.records import Conversation, Origin, Outcome
 from sim.units import DAY, HOUR, WEEK
 
 SUMMARY_COLUMNS: list[str] = [
     "strategy", "replication", "calls", "offered", "answered", "abandoned", "waiting_at_horizon",
     "closed", "p_abandon", "p_wait", "asa_s", "mean_wait_s", "p90_wait_s", "p95_wait_s",
     "service_level", "aht_s", "mean_talk_s", "mean_hold_s", "mean_acw_s", "occupancy",
-    "fte_rostered", "fcr", "contacts_per_problem", "problems", "churned", "cost_agents", "cost_ops",
-    "cost_telephony", "cost_callbacks", "cost_notifications", "cost_service_total",
-    "revenue_lost_churn", "cost_total",
+    "fte_rostered", "fcr", "contacts_per_problem", "problems", "ivr_self_served", "ivr_hangups",
+    "misroutes", "transfers", "escalations", "callbacks_offered", "callbacks_accepted",
+    "callbacks_failed", "dropped", "redials", "repeat_contacts", "mean_time_in_system_s", "churned",
+    "cost_agents", "cost_ops", "cost_telephony", "cost_callbacks", "cost_notifications",
+    "cost_service_total", "revenue_lost_churn", "cost_total",
 ]
 """Columns of ``summary.csv``, in order."""
 
@@ -60,20 +62,32 @@ SUMMARY_DOCS: dict[str, str] = {
     "p90_wait_s": "90th percentile of the waits of answered contacts (s)",
     "p95_wait_s": "95th percentile of the waits of answered contacts (s)",
     "service_level": "answered within service_level_threshold / offered",
-    "aht_s": "average handle time: talk + hold + after-call work of answered contacts (s)",
-    "mean_talk_s": "mean talk time of answered contacts (s)",
-    "mean_hold_s": "mean consult hold of answered contacts (s)",
-    "mean_acw_s": "mean after-call work of answered contacts (s)",
+    "aht_s": "average handle time: talk + hold + after-call work per conversation (s)",
+    "mean_talk_s": "mean talk time per conversation (s)",
+    "mean_hold_s": "mean consult hold per conversation (s)",
+    "mean_acw_s": "mean after-call work per conversation (s)",
     "occupancy": "busy agent time / on-duty agent time",
     "fte_rostered": "rostered agent hours / (staffing.fte_hours_per_week x weeks in the window)",
     "fcr": "problems resolved on their first contact / problems that led to a contact",
     "contacts_per_problem": "contacts / problems that led to a contact",
     "problems": "problems whose first contact arrived in the window",
+    "ivr_self_served": "contacts resolved by IVR self-service",
+    "ivr_hangups": "contacts that hung up in the IVR",
+    "misroutes": "contacts the IVR sent to a queue other than their reason's",
+    "transfers": "transfers of misrouted contacts to the right queue",
+    "escalations": "escalations to a higher tier",
+    "callbacks_offered": "contacts offered a callback",
+    "callbacks_accepted": "contacts that accepted the callback",
+    "callbacks_failed": "callback contacts lost after every outbound attempt failed",
+    "dropped": "conversations that dropped mid-way",
+    "redials": "contacts that were redials (after abandoning, hanging up in the IVR or a drop)",
+    "repeat_contacts": "contacts made again after 'call us again later'",
+    "mean_time_in_system_s": "mean time from arrival to the end of contacts that ended before the horizon (s)",
     "churned": "customers lost in the window (0 until churn is modelled)",
     "cost_agents": "rostered agent hours x hourly cost",
     "cost_ops": "operations engineers (0 until the operations loop is modelled)",
-    "cost_telephony": "minutes in queue and talking x telephony_per_minute",
-    "cost_callbacks": "outbound callback minutes (0 until callbacks are modelled)",
+    "cost_telephony": "inbound minutes in the IVR, in queue and talking x telephony_per_minute",
+    "cost_callbacks": "outbound callback minutes (dialling and talking) x outbound_per_minute",
     "cost_notifications": "proactive notices (0 until incidents are modelled)",
     "cost_service_total": "every cost of running service above",
     "revenue_lost_churn": "revenue churned customers would have paid until the horizon",
@@ -95,11 +109,13 @@ QUEUE_COLUMNS: list[str] = [
 
 GROUP_COLUMNS: list[str] = [
     "strategy", "replication", "group", "answered", "asa_s", "service_level", "occupancy",
-    "rostered_hours", "on_duty_hours", "talk_hours", "hold_hours", "acw_hours", "mean_talk_s",
-    "mean_hold_s", "mean_acw_s", "cost_agents",
+    "rostered_hours", "on_duty_hours", "conversations", "talk_hours", "hold_hours", "acw_hours",
+    "mean_talk_s", "mean_hold_s", "mean_acw_s", "cost_agents",
 ]
-"""Columns of ``by_group.csv``: one row per strategy x replication x agent group; ``service_level``
-here is the share of the contacts this group answered that waited at most the threshold."""
+"""Columns of ``by_group.csv``: one row per strategy x replication x agent group. ``answered``,
+``asa_s`` and ``service_level`` are of the contacts this group answered first (service level here:
+the share that waited at most the threshold); ``conversations`` and the talk figures count every
+conversation the group had (transfers and escalations included, dial attempts not)."""
 
 INTRADAY_COLUMNS: list[str] = [
     "strategy", "weekday", "time", "half_hour_of_week", "calls", "offered", "answered", "abandoned",
@@ -165,7 +181,8 @@ def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
 
 
 def _waits(contacts: pd.DataFrame) -> np.ndarray:
-    """Each offered contact's wait (NaN for contacts never offered)."""
+    """Each offered contact's wait until first answered (or until it ended, if never answered);
+    NaN for contacts never offered."""
     answered = contacts["t_answer"].notna().to_numpy()
     return np.where(answered, contacts["t_answer"], contacts["t_end"]) - contacts["t_queue"].to_numpy()
 
@@ -174,17 +191,26 @@ def _safe(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else math.nan
 
 
-def _flow(contacts: pd.DataFrame, threshold: float) -> dict[str, float]:
-    """Flow figures of a set of contacts (all of them arrived in the window)."""
+def _mean(values) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()) if len(values) else math.nan
+
+
+HANDLED = (Conversation.RESOLVED, Conversation.UNRESOLVED, Conversation.ESCALATED, Conversation.DROPPED,
+           Conversation.TRANSFERRED, Conversation.UNFINISHED)
+"""Conversation results that count as handling a contact (outbound dial attempts do not)."""
+
+
+def _flow(contacts: pd.DataFrame, conversations: pd.DataFrame, threshold: float) -> dict[str, float]:
+    """Flow figures of a set of contacts (arrived in the window) and of their conversations."""
     offered = contacts["t_queue"].notna().to_numpy()
     answered = contacts["t_answer"].notna().to_numpy()
     waits = _waits(contacts)
     answered_waits = waits[answered]
     offered_count = int(offered.sum())
     outcome = contacts["outcome"].to_numpy()
-    talk = contacts["talk_s"].to_numpy()[answered]
-    hold = contacts["hold_s"].to_numpy()[answered]
-    acw = contacts["acw_s"].to_numpy()[answered]
+    handled = conversations[conversations["result"].isin(HANDLED)]
+    talk, hold, acw = (handled[column].to_numpy() for column in ("talk_s", "hold_s", "acw_s"))
     return {
         "calls": len(contacts),
         "offered": offered_count,
@@ -193,24 +219,29 @@ def _flow(contacts: pd.DataFrame, threshold: float) -> dict[str, float]:
         "waiting_at_horizon": int(((outcome == Outcome.WAITING_AT_HORIZON) & offered).sum()),
         "closed": int((outcome == Outcome.CLOSED).sum()),
         "p_wait": _safe(np.sum(offered & (~answered | (waits > 0))), offered_count),
-        "asa_s": float(answered_waits.mean()) if len(answered_waits) else math.nan,
-        "mean_wait_s": float(np.nanmean(waits[offered])) if offered_count else math.nan,
+        "asa_s": _mean(answered_waits),
+        "mean_wait_s": _mean(waits[offered]),
         "p90_wait_s": float(np.percentile(answered_waits, 90)) if len(answered_waits) else math.nan,
         "p95_wait_s": float(np.percentile(answered_waits, 95)) if len(answered_waits) else math.nan,
         "service_level": _safe(np.sum(answered_waits <= threshold), offered_count),
-        "aht_s": float((talk + hold + acw).mean()) if len(talk) else math.nan,
-        "mean_talk_s": float(talk.mean()) if len(talk) else math.nan,
-        "mean_hold_s": float(hold.mean()) if len(talk) else math.nan,
-        "mean_acw_s": float(acw.mean()) if len(talk) else math.nan,
-        "wait_seconds": float(np.nansum(waits[offered])),
-        "talk_seconds": float(talk.sum() + hold.sum()),
+        "aht_s": _mean(talk + hold + acw),
+        "mean_talk_s": _mean(talk),
+        "mean_hold_s": _mean(hold),
+        "mean_acw_s": _mean(acw),
     }
 
 
-def _busy_intervals(contacts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    answered = contacts[contacts["t_answer"].notna()]
-    starts = answered["t_answer"].to_numpy()
-    return starts, starts + (answered["talk_s"] + answered["hold_s"] + answered["acw_s"]).to_numpy()
+def _busy_intervals(conversations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    starts = conversations["t_start"].to_numpy()
+    return starts, starts + (conversations["talk_s"] + conversations["hold_s"] + conversations["acw_s"]).to_numpy()
+
+
+def _telephony_minutes(contacts: pd.DataFrame) -> np.ndarray:
+    """Inbound minutes on the line per contact: IVR, and for callers not called back, queue and talk."""
+    inbound = contacts["callback"].to_numpy() == 0
+    on_line = contacts["ivr_s"].to_numpy() + np.where(
+        inbound, contacts["wait_s"].to_numpy() + contacts["talk_s"].to_numpy() + contacts["hold_s"].to_numpy(), 0.0)
+    return on_line / 60
 
 
 def measure(result: RunResult, strategy: str) -> Measured:
@@ -219,7 +250,10 @@ def measure(result: RunResult, strategy: str) -> Measured:
     start, end = scenario.warmup, scenario.horizon
     threshold = scenario.service_level_threshold
     contacts = result.contacts
-    measured = contacts[(contacts["t_arrive"] >= start) & (contacts["t_arrive"] < end)]
+    conversations = result.conversations
+    in_window = (contacts["t_arrive"] >= start) & (contacts["t_arrive"] < end)
+    measured = contacts[in_window]
+    measured_talks = conversations[conversations["contact"].isin(measured["contact"])]
     window = np.array([start, end])
 
     # agents, per group, over the window
@@ -227,38 +261,42 @@ def measure(result: RunResult, strategy: str) -> Measured:
     rostered_total = on_duty_total = busy_total = cost_agents = 0.0
     for code, (name, spec) in enumerate(scenario.agents.items()):
         rostered, on_duty = staffed_seconds(result.staffing[name], window)
-        served = contacts[contacts["group"] == code]
-        busy = busy_seconds(*_busy_intervals(served), window)[0]
+        busy = busy_seconds(*_busy_intervals(conversations[conversations["group"] == code]), window)[0]
         cost = rostered[0] / HOUR * spec.hourly_cost
         rostered_total += rostered[0]
         on_duty_total += on_duty[0]
         busy_total += busy
         cost_agents += cost
-        mine = measured[measured["group"] == code]
-        waits = _waits(mine)
+        firsts = measured[measured["group"] == code]
+        waits = _waits(firsts)
+        talks = measured_talks[(measured_talks["group"] == code) & measured_talks["result"].isin(HANDLED)]
         group_rows.append({
             "strategy": strategy, "replication": result.replication, "group": name,
-            "answered": len(mine),
-            "asa_s": float(waits.mean()) if len(mine) else math.nan,
-            "service_level": _safe(np.sum(waits <= threshold), len(mine)),
+            "answered": len(firsts),
+            "asa_s": _mean(waits),
+            "service_level": _safe(np.sum(waits <= threshold), len(firsts)),
             "occupancy": _safe(busy, on_duty[0]),
             "rostered_hours": rostered[0] / HOUR, "on_duty_hours": on_duty[0] / HOUR,
-            "talk_hours": mine["talk_s"].sum() / HOUR, "hold_hours": mine["hold_s"].sum() / HOUR,
-            "acw_hours": mine["acw_s"].sum() / HOUR,
-            "mean_talk_s": float(mine["talk_s"].mean()) if len(mine) else math.nan,
-            "mean_hold_s": float(mine["hold_s"].mean()) if len(mine) else math.nan,
-            "mean_acw_s": float(mine["acw_s"].mean()) if len(mine) else math.nan,
+            "conversations": len(talks),
+            "talk_hours": talks["talk_s"].sum() / HOUR, "hold_hours": talks["hold_s"].sum() / HOUR,
+            "acw_hours": talks["acw_s"].sum() / HOUR,
+            "mean_talk_s": _mean(talks["talk_s"]), "mean_hold_s": _mean(talks["hold_s"]),
+            "mean_acw_s": _mean(talks["acw_s"]),
             "cost_agents": cost,
         })
 
-    flow = _flow(measured, threshold)
+    flow = _flow(measured, measured_talks, threshold)
     problems = measured.groupby("problem", sort=False)["resolved"].first()
     problem_count = len(problems)
-    cost_telephony = (flow["wait_seconds"] + flow["talk_seconds"]) / 60 * scenario.costs.telephony_per_minute
-    cost_ops = cost_callbacks = cost_notifications = 0.0
+    costs = scenario.costs
+    cost_telephony = float(_telephony_minutes(measured).sum()) * costs.telephony_per_minute
+    cost_callbacks = float(measured["outbound_s"].sum()) / 60 * costs.outbound_per_minute
+    cost_ops = cost_notifications = 0.0
     cost_service = cost_agents + cost_ops + cost_telephony + cost_callbacks + cost_notifications
     revenue_lost = 0.0
     weeks = (end - start) / WEEK
+    outcome = measured["outcome"].to_numpy()
+    ended = ~np.isin(outcome, [Outcome.WAITING_AT_HORIZON, Outcome.IN_SERVICE_AT_HORIZON, Outcome.IN_IVR_AT_HORIZON])
     summary = {
         "strategy": strategy,
         "replication": result.replication,
@@ -273,6 +311,18 @@ def measure(result: RunResult, strategy: str) -> Measured:
         "fcr": float(problems.mean()) if problem_count else math.nan,
         "contacts_per_problem": _safe(len(measured), problem_count),
         "problems": problem_count,
+        "ivr_self_served": int((outcome == Outcome.SELF_SERVED).sum()),
+        "ivr_hangups": int((outcome == Outcome.IVR_HANGUP).sum()),
+        "misroutes": int(measured["misrouted"].sum()),
+        "transfers": int(measured["transfers"].sum()),
+        "escalations": int(measured["escalations"].sum()),
+        "callbacks_offered": int(measured["callback_offered"].sum()),
+        "callbacks_accepted": int(measured["callback_accepted"].sum()),
+        "callbacks_failed": int((outcome == Outcome.CALLBACK_FAILED).sum()),
+        "dropped": int((measured_talks["result"] == Conversation.DROPPED).sum()),
+        "redials": int((measured["origin"] == Origin.REDIAL).sum()),
+        "repeat_contacts": int((measured["origin"] == Origin.REPEAT).sum()),
+        "mean_time_in_system_s": _mean((measured["t_end"] - measured["t_arrive"]).to_numpy()[ended]),
         "churned": 0,
         "cost_agents": cost_agents,
         "cost_ops": cost_ops,
@@ -286,7 +336,8 @@ def measure(result: RunResult, strategy: str) -> Measured:
 
     queue_rows = []
     for code, name in enumerate(result.queues):
-        figures = _flow(measured[measured["queue"] == code], threshold)
+        mine = measured[measured["queue"] == code]
+        figures = _flow(mine, measured_talks[measured_talks["queue"] == code], threshold)
         queue_rows.append({
             "strategy": strategy, "replication": result.replication, "queue": name,
             **{key: figures[key] for key in ("offered", "answered", "abandoned")},
@@ -297,10 +348,10 @@ def measure(result: RunResult, strategy: str) -> Measured:
 
     return Measured(
         summary=summary,
-        daily=_daily(result, strategy, measured, contacts),
+        daily=_daily(result, strategy, measured, conversations),
         by_queue=pd.DataFrame(queue_rows, columns=QUEUE_COLUMNS),
         by_group=pd.DataFrame(group_rows, columns=GROUP_COLUMNS),
-        intraday_sums=_intraday_sums(result, strategy, measured, contacts),
+        intraday_sums=_intraday_sums(result, strategy, measured, conversations),
     )
 
 
@@ -313,7 +364,7 @@ def _per_bin(bins: np.ndarray, count: int, mask: np.ndarray | None = None,
                        minlength=count)[:count].astype(float)
 
 
-def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversations: pd.DataFrame) -> pd.DataFrame:
     """Daily rows over the days of the measured window."""
     scenario = result.scenario
     start, end = scenario.warmup, scenario.horizon
@@ -328,15 +379,16 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, contacts: p
     waits = _waits(measured)
     offered_count = _per_bin(day_of, count, offered)
     answered_count = _per_bin(day_of, count, answered)
-    busy = busy_seconds(*_busy_intervals(contacts), edges)
+    busy = busy_seconds(*_busy_intervals(conversations), edges)
     on_duty = np.zeros(count)
     cost = np.zeros(count)
     for name, spec in scenario.agents.items():
         rostered_s, on_duty_s = staffed_seconds(result.staffing[name], edges)
         on_duty += on_duty_s
         cost += rostered_s / HOUR * spec.hourly_cost
-    minutes = (np.nan_to_num(waits) + measured["talk_s"].to_numpy() + measured["hold_s"].to_numpy()) / 60
-    cost += _per_bin(day_of, count, offered, minutes) * scenario.costs.telephony_per_minute
+    costs = scenario.costs
+    cost += _per_bin(day_of, count, None, _telephony_minutes(measured)) * costs.telephony_per_minute
+    cost += _per_bin(day_of, count, None, measured["outbound_s"].to_numpy() / 60) * costs.outbound_per_minute
     with np.errstate(invalid="ignore", divide="ignore"):
         table = pd.DataFrame({
             "strategy": strategy,
@@ -358,7 +410,7 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, contacts: p
 
 
 def _intraday_sums(result: RunResult, strategy: str, measured: pd.DataFrame,
-                   contacts: pd.DataFrame) -> pd.DataFrame:
+                   conversations: pd.DataFrame) -> pd.DataFrame:
     """Per half-hour of the week: counts and seconds summed over the window."""
     scenario = result.scenario
     start, end = scenario.warmup, scenario.horizon
@@ -391,7 +443,7 @@ def _intraday_sums(result: RunResult, strategy: str, measured: pd.DataFrame,
         "measured_s": fold(np.diff(edges)),
         "rostered_s": fold(rostered),
         "on_duty_s": fold(on_duty),
-        "busy_s": fold(busy_seconds(*_busy_intervals(contacts), edges)),
+        "busy_s": fold(busy_seconds(*_busy_intervals(conversations), edges)),
     }
     table = pd.DataFrame(sums)
     table.insert(0, "half_hour_of_week", np.arange(slots))

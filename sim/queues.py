@@ -15,7 +15,8 @@ from collections import deque
 class WaitingLine:
     """One queue's runtime state."""
 
-    __slots__ = ("name", "index", "line", "waiting", "groups")
+    __slots__ = ("name", "index", "line", "waiting", "groups", "offer", "estimate", "recent_wait",
+                 "mean_handle_s", "callback_queue")
 
     def __init__(self, name: str, index: int):
         self.name = name
@@ -28,10 +29,25 @@ class WaitingLine:
         """Contacts really waiting (abandoned ones excluded)."""
         self.groups: list = []
         """Agent groups (:class:`~sim.agents.AgentGroup`) that serve this queue."""
+        self.offer = None
+        """Callback offer settings (:class:`~sim.scenario.CallbackOffer`), or ``None``."""
+        self.estimate: str | None = None
+        """``position``, ``recent``, or ``None`` when nobody needs the estimated wait."""
+        self.recent_wait = 0.0
+        """Smoothed recent waits (``recent`` estimates)."""
+        self.mean_handle_s = 0.0
+        """Mean agent time per contact here (for ``position`` estimates)."""
+        self.callback_queue: WaitingLine | None = None
+        """Where scheduled callback requests go."""
 
     def join(self, contact) -> None:
         """*contact* starts waiting at the back of the line."""
         self.line.append(contact)
+        self.waiting += 1
+
+    def join_front(self, contact) -> None:
+        """*contact* is put at the front of the line (a warm transfer)."""
+        self.line.appendleft(contact)
         self.waiting += 1
 
     def leave(self) -> None:

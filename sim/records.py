@@ -1,13 +1,20 @@
-"""Records: one flat row per contact, kept in columns, turned into a table once.
+"""Records: flat rows kept in packed buffers, turned into tables once.
 
-A contact's row is written exactly once, when the contact ends: answered and finished, abandoned,
-or, for contacts still in the system when the horizon comes, with an ``*_AT_HORIZON`` outcome. The
-``outcome`` column is the discriminator. Rows are packed binary (about 100 bytes a contact), so a
-million contacts cost a hundred megabytes, not the gigabyte a dict per contact would.
+Two logs, each row written exactly once:
 
-Instants end in ``t_`` (seconds since the start, a Monday 00:00); durations end in ``_s``. A time
-that does not apply is ``NaN`` (``t_answer`` of an abandoned contact), a code that does not apply
-is ``-1`` (``group`` of an abandoned contact).
+- the **contact log**, one row per contact, written when the contact ends (answered and done,
+  abandoned, hung up in the IVR, self-served, ...; contacts still in the system at the horizon are
+  written then, with an ``*_AT_HORIZON`` outcome). ``outcome`` is the discriminator. A run whose
+  scenario uses no journey feature (IVR, transfers, escalation, callbacks, redials, drops) writes
+  only the core columns; the journey columns then take their defaults in :meth:`ContactLog.frame`.
+- the **conversation log**, one row per time an agent handles a contact (an inbound answer, a
+  transfer's second conversation, an escalation, an outbound callback attempt): what agent groups
+  did, for occupancy, handle times and per-group figures.
+
+Rows are packed binary (``struct``), about 100 bytes a contact, so a million contacts cost a
+hundred megabytes, not the gigabyte a dict per contact would. Instants start ``t_`` (seconds since
+the start, a Monday 00:00); durations end ``_s``. A time that does not apply is ``NaN``, a code
+that does not apply is ``-1``.
 """
 
 from __future__ import annotations
@@ -26,25 +33,65 @@ class Outcome(IntEnum):
     """How a contact ended (the ``outcome`` column)."""
 
     ANSWERED = 1
-    """An agent answered and the conversation ended."""
+    """An agent answered and the conversation ended (resolved or not: see ``resolved``)."""
     ABANDONED = 2
     """The caller hung up while waiting in a queue."""
     WAITING_AT_HORIZON = 3
-    """Still waiting (in a queue, or for the opening) when the run ended."""
+    """Still waiting (in a queue, for the opening, or for a callback) when the run ended."""
     IN_SERVICE_AT_HORIZON = 4
     """Answered, conversation still going when the run ended."""
     CLOSED = 5
     """Arrived outside opening hours, heard the closed message and hung up."""
+    IVR_HANGUP = 6
+    """Hung up in the IVR."""
+    IN_IVR_AT_HORIZON = 7
+    """Still in the IVR when the run ended."""
+    SELF_SERVED = 8
+    """Resolved by an IVR self-service leaf, no agent."""
+    DROPPED = 9
+    """The call dropped mid-conversation."""
+    CALLBACK_FAILED = 10
+    """Every callback attempt failed to reach the customer: the contact is lost."""
 
 
-COLUMNS: dict[str, str] = {
+class Origin(IntEnum):
+    """Why a contact was made (the ``origin`` column)."""
+
+    NEW = 0
+    """The first contact about a problem."""
+    REDIAL = 1
+    """Calling again after abandoning, hanging up in the IVR, or a dropped call."""
+    REPEAT = 2
+    """Contacting again after "call us again later"."""
+
+
+class Conversation(IntEnum):
+    """What an agent did in one conversation (the ``result`` column of the conversation log)."""
+
+    RESOLVED = 1
+    UNRESOLVED = 2
+    """Not resolved and not escalated (told to call again, or the customer gives up)."""
+    TRANSFERRED = 3
+    """Misrouted: sent on to the right queue."""
+    ESCALATED = 4
+    """Passed to a higher tier."""
+    DROPPED = 5
+    NOT_REACHED = 6
+    """An outbound callback attempt that failed to reach the customer."""
+    UNFINISHED = 7
+    """Still going at the horizon."""
+    DIALLED = 8
+    """An outbound callback attempt that reached the customer (the conversation follows in its
+    own row)."""
+
+
+CORE_COLUMNS: dict[str, str] = {
     "contact": "q",
     "customer": "q",
     "problem": "q",
     "reason": "h",
     "queue": "h",
     "group": "h",
-    "agent": "q",
     "outcome": "b",
     "resolved": "b",
     "callback": "b",
@@ -52,61 +99,172 @@ COLUMNS: dict[str, str] = {
     "t_queue": "d",
     "t_answer": "d",
     "t_end": "d",
+    "wait_s": "d",
     "talk_s": "d",
     "hold_s": "d",
-    "acw_s": "d",
 }
-"""The columns of the contact log and their ``struct`` codes (q: 64-bit integer, h: 16-bit,
-b: 8-bit, d: double)."""
+"""Columns every run writes, and their ``struct`` codes (q: 64-bit, h: 16-bit, b: 8-bit integer,
+d: double)."""
+
+JOURNEY_COLUMNS: dict[str, str] = {
+    "origin": "b",
+    "attempt": "h",
+    "ivr_s": "d",
+    "ivr_menus": "h",
+    "zero_out": "b",
+    "misrouted": "b",
+    "hops": "h",
+    "transfers": "h",
+    "escalations": "h",
+    "callback_offered": "b",
+    "callback_accepted": "b",
+    "callback_attempts": "h",
+    "outbound_s": "d",
+    "announced_wait_s": "d",
+    "callback_within_window": "b",
+}
+"""Columns written when the scenario uses journey features (defaults otherwise)."""
+
+JOURNEY_DEFAULTS: dict[str, float] = {
+    "origin": 0, "attempt": 1, "ivr_s": 0.0, "ivr_menus": 0, "zero_out": 0, "misrouted": 0, "hops": 0,
+    "transfers": 0, "escalations": 0, "callback_offered": 0, "callback_accepted": 0,
+    "callback_attempts": 0, "outbound_s": 0.0, "announced_wait_s": NAN, "callback_within_window": 0,
+}
 
 COLUMN_DOCS: dict[str, str] = {
     "contact": "contact id, unique in the run",
     "customer": "customer id (a fresh customer per new problem until a customer population exists)",
-    "problem": "problem id; a repeat contact about the same problem carries the same id",
+    "problem": "problem id; redials and repeat contacts about the same problem carry the same id",
     "reason": "reason code (position in the scenario's demand)",
-    "queue": "code of the first queue joined (position in the scenario's queues)",
-    "group": "code of the answering agent group, -1 if not answered",
-    "agent": "id of the answering agent, -1 if not answered",
+    "queue": "code of the first agent queue joined (position in the scenario's queues), -1 if none",
+    "group": "code of the first answering agent group, -1 if not answered",
     "outcome": "how the contact ended, see Outcome",
-    "resolved": "1 if the conversation resolved the problem",
-    "callback": "1 if the customer left a callback request (closed hours)",
+    "resolved": "1 if the problem was resolved in this contact (by an agent or self-service)",
+    "callback": "1 if the customer was called back (a callback request: closed hours or an accepted offer)",
     "t_arrive": "arrival instant (s)",
-    "t_queue": "first entry into an agent queue (s)",
-    "t_answer": "answer instant (s), NaN if not answered",
-    "t_end": "end instant: conversation end, abandonment, or the horizon (s)",
-    "talk_s": "talk time (s), 0 if not answered",
-    "hold_s": "mid-call consult hold (s)",
-    "acw_s": "after-call work of the agent (s)",
+    "t_queue": "first entry into an agent queue (s), NaN if never queued",
+    "t_answer": "first answer by an agent, for a callback the connection (s), NaN if never",
+    "t_end": "end instant: last conversation's end, abandonment, hang-up, or the horizon (s)",
+    "wait_s": "total time waiting in agent queues over every hop (s)",
+    "talk_s": "total talk time over every conversation (s)",
+    "hold_s": "total consult hold (s)",
+    "origin": "0 new problem, 1 redial (after abandoning, hanging up or a drop), 2 repeat (call us again)",
+    "attempt": "contact number for this problem (1 = first)",
+    "ivr_s": "time in the IVR (s)",
+    "ivr_menus": "IVR menus passed",
+    "zero_out": "1 if the caller pressed 0 for an operator",
+    "misrouted": "1 if the contact reached a queue whose agents could not handle its reason",
+    "hops": "agent queues joined (1 = no transfer)",
+    "transfers": "transfers to the right queue after a misroute",
+    "escalations": "escalations to a higher tier",
+    "callback_offered": "1 if offered a callback",
+    "callback_accepted": "1 if the offer was accepted",
+    "callback_attempts": "outbound attempts to reach the customer",
+    "outbound_s": "outbound agent time: dialling and talking on callbacks (s)",
+    "announced_wait_s": "estimated wait when the contact joined its first queue (s)",
+    "callback_within_window": "1 if a scheduled callback connected within its promised window",
+}
+
+CONVERSATION_COLUMNS: dict[str, str] = {
+    "contact": "q",
+    "reason": "h",
+    "queue": "h",
+    "group": "h",
+    "agent": "q",
+    "result": "b",
+    "outbound": "b",
+    "t_start": "d",
+    "talk_s": "d",
+    "hold_s": "d",
+    "acw_s": "d",
+}
+"""Columns of the conversation log."""
+
+CONVERSATION_DOCS: dict[str, str] = {
+    "contact": "contact id", "reason": "reason code", "queue": "queue code the contact was taken from",
+    "group": "agent group code", "agent": "agent id within the group", "result": "see Conversation",
+    "outbound": "1 for an outbound callback (attempt or conversation)", "t_start": "answer instant (s)",
+    "talk_s": "talk (for an outbound attempt: dialling) (s)", "hold_s": "consult hold (s)",
+    "acw_s": "after-call work (s)",
 }
 
 
-class ContactLog:
-    """Contact rows packed into one growing byte buffer (``struct``: the fastest way to write a
-    row from Python), read back as typed columns with one numpy view by :meth:`frame`."""
+class _Buffer:
+    """Rows of fixed binary layout appended to a byte buffer."""
 
-    def __init__(self):
-        self.row = struct.Struct("<" + "".join(COLUMNS.values()))
-        """The binary layout of a row (little-endian, no padding)."""
-        self.dtype = np.dtype([(name, "<" + code) for name, code in COLUMNS.items()])
-        """The same layout as a numpy record type."""
+    def __init__(self, columns: dict[str, str]):
+        self.columns = columns
+        self.row = struct.Struct("<" + "".join(columns.values()))
+        self.dtype = np.dtype([(name, "<" + code) for name, code in columns.items()])
         self.buffer = bytearray()
-        """Row after row."""
-        self._pack = self.row.pack
-
-    def write(self, contact, outcome: int, t_end: float) -> None:
-        """Write *contact*'s row (once, when it ends)."""
-        self.buffer += self._pack(
-            contact.id, contact.customer, contact.problem, contact.reason, contact.queue,
-            contact.group, contact.agent, outcome, contact.resolved, contact.callback,
-            contact.t_arrive, contact.t_queue, contact.t_answer, t_end, contact.talk_s,
-            contact.hold_s, contact.acw_s)
 
     def __len__(self) -> int:
         return len(self.buffer) // self.row.size
 
+    def table(self, sort_by: str | None = None) -> pd.DataFrame:
+        rows = np.frombuffer(bytes(self.buffer), dtype=self.dtype)
+        if sort_by is not None:
+            rows = rows[np.argsort(rows[sort_by], kind="stable")]
+        return pd.DataFrame({name: np.ascontiguousarray(rows[name]).astype(rows.dtype[name].newbyteorder("="))
+                             for name in self.columns})
+
+
+class ContactLog:
+    """The contact log: core columns always, journey columns when *journey* is true."""
+
+    def __init__(self, journey: bool = False):
+        self.journey = journey
+        """True if rows carry the journey columns."""
+        self._rows = _Buffer({**CORE_COLUMNS, **JOURNEY_COLUMNS} if journey else CORE_COLUMNS)
+        self._pack = self._rows.row.pack
+        self.write = self._write_journey if journey else self._write_core
+        """``write(contact, outcome, t_end)``: the contact's row (once, when it ends)."""
+
+    def _write_core(self, c, outcome: int, t_end: float) -> None:
+        self._rows.buffer += self._pack(
+            c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
+            c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s)
+
+    def _write_journey(self, c, outcome: int, t_end: float) -> None:
+        self._rows.buffer += self._pack(
+            c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
+            c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s,
+            c.origin, c.attempt, c.ivr_s, c.ivr_menus, c.zero_out, c.misrouted, c.hops, c.transfers,
+            c.escalations, c.callback_offered, c.callback_accepted, c.callback_attempts, c.outbound_s,
+            c.announced_wait_s, c.callback_within_window)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
     def frame(self) -> pd.DataFrame:
-        """The rows as a DataFrame sorted by contact id (built once, at the end of a run)."""
-        table = np.frombuffer(bytes(self.buffer), dtype=self.dtype)
-        table = table[np.argsort(table["contact"], kind="stable")]
-        return pd.DataFrame({name: table[name].astype(table.dtype[name].newbyteorder("="))
-                             for name in COLUMNS})
+        """The rows as a DataFrame sorted by contact id, every column present."""
+        table = self._rows.table("contact")
+        if not self.journey:
+            for name, value in JOURNEY_DEFAULTS.items():
+                table[name] = np.full(len(table), value, dtype=np.dtype(JOURNEY_COLUMNS[name]))
+            table["hops"] = table["t_queue"].notna().astype(np.int16)
+        return table
+
+
+class ConversationLog:
+    """The conversation log. The hot path appends ``pack(contact, reason, queue, group, agent,
+    result, outbound, t_start, talk, hold, acw)`` to ``buffer`` itself (a call saved per
+    conversation); :meth:`write` does the same."""
+
+    def __init__(self):
+        self._rows = _Buffer(CONVERSATION_COLUMNS)
+        self.buffer = self._rows.buffer
+        """The packed rows."""
+        self.pack = self._rows.row.pack
+        """Packs one row."""
+
+    def write(self, contact_id: int, reason: int, queue: int, group: int, agent: int, result: int,
+              outbound: int, t_start: float, talk: float, hold: float, acw: float) -> None:
+        self.buffer += self.pack(contact_id, reason, queue, group, agent, result, outbound,
+                                 t_start, talk, hold, acw)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def frame(self) -> pd.DataFrame:
+        return self._rows.table()

@@ -34,7 +34,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from sim.calendar import (DAY_KEYS, INTRADAY_PRESETS, SLOTS_PER_DAY, WEEKDAY_PRESETS, parse_ranges,
                           parse_time_of_day)
-from sim.distributions import Distribution, NonNegativeSeconds, PositiveSeconds
+from sim.distributions import Constant, Distribution, NonNegativeSeconds, PositiveSeconds
 from sim.units import format_duration
 
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*$")]
@@ -185,8 +185,150 @@ class Reason(Part):
         return self.per_day if self.per_day is not None else self.arrivals_per_hour * 24
 
 
+class CallbackOffer(Part):
+    """Offer waiting callers a callback when the estimated wait is long."""
+
+    offer_above: NonNegativeSeconds
+    """Offer when the estimated wait exceeds this (FIGURES.md: 180 s; the seed's advice: 2m)."""
+    accept: Probability = 0.37
+    """Share of callers who accept (FIGURES.md: 0.37, Hathaway, Emadi & Deshpande)."""
+    mode: Literal["virtual_hold", "scheduled"] = "virtual_hold"
+    """``virtual_hold``: keep the place in line, called back when an agent would have answered;
+    ``scheduled``: a request served by outbound capacity (``queue``) with its own priority."""
+    queue: Name | None = None
+    """Scheduled callbacks: the queue the request joins (served like any queue, e.g. by an
+    outbound group, or by inbound agents at a lower priority). Default: this queue."""
+    window: PositiveSeconds = 10800.0
+    """Scheduled callbacks: the promised window (FIGURES.md: within 3 h); reported as met or not."""
+
+
 class Queue(Part):
     """A waiting line that agents serve first come, first served."""
+
+    estimate: Literal["position", "recent"] = "position"
+    """How the expected wait is estimated: ``position`` (callers ahead x mean handle time / agents
+    on duty), or ``recent`` (smoothed waits of the last answered callers)."""
+    announce: bool = False
+    """Announce the estimated wait to callers who must wait (recorded as ``announced_wait_s``;
+    a queue with callback offers always estimates)."""
+    callback: CallbackOffer | None = None
+    """Callback offers in this queue (omitted: none)."""
+
+
+class Option(Part):
+    """Where an IVR option leads: exactly one of another menu, a queue, or a self-service leaf."""
+
+    menu: Name | None = None
+    queue: Name | None = None
+    self_service: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Option:
+        given = [key for key in ("menu", "queue", "self_service") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("exactly one of menu, queue or self_service "
+                             f"(got {', '.join(given) if given else 'none'})")
+        return self
+
+
+class Menu(Part):
+    """One IVR menu: a prompt, then the caller picks an option (or hangs up, or presses 0)."""
+
+    prompt: Distribution
+    """How long the menu takes (prompt and choice)."""
+    options: Annotated[dict[str, Option], Field(min_length=1)]
+    """Options by key (``"1"``, ``"2"``, ...)."""
+    choice: dict[Name, dict[str, Probability]]
+    """Per true reason, the chance of picking each option (a row of the confusion matrix; rows sum
+    to 1). That is how misroutes happen: a billing caller who picks the tech option."""
+    hangup: Probability | None = None
+    """Chance to hang up in this menu; omitted: the IVR's ``hangup`` x ``hangup_growth`` ^ depth."""
+    zero_out: Probability = 0.0
+    """Chance to press 0 for an operator (FIGURES.md: 0.20, an estimate)."""
+
+    @model_validator(mode="after")
+    def _rows(self) -> Menu:
+        problems = []
+        for reason, row in self.choice.items():
+            for option in row:
+                if option not in self.options:
+                    problems.append((("choice", reason, option),
+                                     f"an option of this menu: one of {', '.join(self.options)} "
+                                     f"(got '{option}'){suggestion(option, list(self.options))}"))
+            if abs(sum(row.values()) - 1) > 1e-6:
+                problems.append((("choice", reason), f"chances that sum to 1 (got {sum(row.values()):g})"))
+        if problems:
+            raise CrossCheckError(problems)
+        return self
+
+
+class SelfService(Part):
+    """An IVR leaf that resolves some reasons without an agent."""
+
+    duration: Distribution
+    """Time spent in self-service."""
+    resolves: dict[Name, Probability] = {}
+    """Per reason, the chance self-service resolves it (reasons not listed: 0)."""
+    queue: Name | None = None
+    """Where the unresolved continue; omitted: the queue of their reason."""
+
+
+class Ivr(Part):
+    """The phone tree callers go through before reaching a queue."""
+
+    entry: Name
+    """The first menu."""
+    menus: Annotated[dict[Name, Menu], Field(min_length=1)]
+    self_service: dict[Name, SelfService] = {}
+    operator: Name | None = None
+    """The queue a caller who presses 0 joins; omitted: the queue of their reason."""
+    hangup: Probability = 0.0
+    """Chance to hang up in a first-level menu (FIGURES.md: IVR abandonment about 0.05 overall)."""
+    hangup_growth: Annotated[float, Field(ge=0, le=10)] = 1.0
+    """Each level deeper multiplies the hang-up chance by this (capped at 1)."""
+
+
+class Outbound(Part):
+    """Calling customers back: how attempts go."""
+
+    reach_probability: Probability = 0.9
+    """Chance an attempt reaches the customer (FIGURES.md: no answer 0.10, an estimate)."""
+    attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    """Attempts before the contact is lost and the problem left unresolved."""
+    retry_delay: Distribution = Constant(value=900.0)
+    """Delay before the next attempt."""
+    dial_time: Distribution = Constant(value=20.0)
+    """Agent time per attempt until the customer answers or the attempt fails."""
+
+
+class Retrial(Part):
+    """A customer contacting again about the same problem."""
+
+    probability: Probability
+    """Chance they contact again."""
+    delay: Distribution
+    """After how long."""
+
+
+class Transfers(Part):
+    """How a misrouted contact reaches the right queue."""
+
+    mode: Literal["cold", "warm"] = "cold"
+    """``cold``: back of the right queue's line; ``warm``: front of it, the first agent staying on
+    for the hand-over."""
+    discovery: Distribution = Constant(value=65.0)
+    """First agent's talk before transferring (FIGURES.md: about 65 s per blind transfer)."""
+    handover: Distribution = Constant(value=30.0)
+    """Warm transfers: the first agent's extra time handing over."""
+
+
+class Escalation(Part):
+    """When a group may pass an unresolved contact to a higher tier."""
+
+    to: Name
+    """The higher tier's queue."""
+    after_failed_contacts: Annotated[int, Field(ge=0, le=100)] = 0
+    """0: right away; N: only once the problem has failed N contacts before this one."""
 
 
 class Shift(Part):
@@ -250,6 +392,12 @@ class AgentGroup(Part):
     resolve_probability: Probability = 1.0
     """Chance that a conversation with this group resolves the caller's problem (knowledge and
     authority); FIGURES.md: FCR about 0.70 in a reactive baseline."""
+    escalation: Escalation | None = None
+    """Where unresolved contacts go (a higher tier), and when; omitted: never escalated."""
+    drop_probability: Probability = 0.0
+    """Chance a conversation drops mid-way (the problem stays unresolved)."""
+    call_back_dropped: bool = False
+    """Policy: this group calls back customers whose call dropped (else nobody does)."""
 
     @model_validator(mode="after")
     def _one_roster(self) -> AgentGroup:
@@ -279,7 +427,83 @@ class Costs(Part):
     currency: str = "USD"
     """Label of the money columns."""
     telephony_per_minute: NonNegative = 0.025
-    """Telephony per minute of a call in queue or talking (FIGURES.md: $0.025/min, vendor rate cards)."""
+    """Telephony per minute in the IVR, in queue or talking (FIGURES.md: $0.025/min, vendor rate cards)."""
+    outbound_per_minute: NonNegative = 0.025
+    """Telephony per minute of an outbound callback (dialling and talking)."""
+
+
+def _ivr_problems(ivr: Ivr, reasons: list[str], check_queue) -> list:
+    """Cross-checks of the phone tree: names resolve, menus form no loop, and every reason that
+    can reach a menu has a choice row there."""
+    problems: list = []
+    menus = list(ivr.menus)
+    if ivr.entry not in ivr.menus:
+        problems.append((("ivr", "entry"), f"a menu: one of {', '.join(menus)} (got '{ivr.entry}')"
+                                           f"{suggestion(ivr.entry, menus)}"))
+        return problems
+    check_queue(("ivr", "operator"), ivr.operator)
+    for name, leaf in ivr.self_service.items():
+        check_queue(("ivr", "self_service", name, "queue"), leaf.queue)
+        for reason in leaf.resolves:
+            if reason not in reasons:
+                problems.append((("ivr", "self_service", name, "resolves", reason),
+                                 f"a reason of demand: one of {', '.join(reasons)} (got '{reason}')"
+                                 f"{suggestion(reason, reasons)}"))
+    leaves = list(ivr.self_service)
+    for name, menu in ivr.menus.items():
+        for key, option in menu.options.items():
+            path = ("ivr", "menus", name, "options", key)
+            if option.menu is not None and option.menu not in ivr.menus:
+                problems.append((path + ("menu",), f"a menu: one of {', '.join(menus)} (got '{option.menu}')"
+                                                   f"{suggestion(option.menu, menus)}"))
+            check_queue(path + ("queue",), option.queue)
+            if option.self_service is not None and option.self_service not in ivr.self_service:
+                problems.append((path + ("self_service",),
+                                 f"a self_service leaf: one of {', '.join(leaves) or '(none defined)'} "
+                                 f"(got '{option.self_service}'){suggestion(option.self_service, leaves)}"))
+        for reason in menu.choice:
+            if reason not in reasons:
+                problems.append((("ivr", "menus", name, "choice", reason),
+                                 f"a reason of demand: one of {', '.join(reasons)} (got '{reason}')"
+                                 f"{suggestion(reason, reasons)}"))
+    if problems:
+        return problems
+    # no loops: depth-first search over menu -> menu options
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for option in ivr.menus[name].options.values():
+            if option.menu is None:
+                continue
+            if state.get(option.menu) == 1:
+                problems.append((("ivr", "menus", name), "menus without loops (got "
+                                 f"{' -> '.join(trail + [name, option.menu])})"))
+            elif option.menu not in state:
+                visit(option.menu, trail + [name])
+        state[name] = 2
+
+    visit(ivr.entry, [])
+    if problems:
+        return problems
+    # every reason that can reach a menu needs a row there
+    for reason in reasons:
+        frontier, seen = [ivr.entry], set()
+        while frontier:
+            name = frontier.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            row = ivr.menus[name].choice.get(reason)
+            if row is None:
+                problems.append((("ivr", "menus", name, "choice"),
+                                 f"a row for every reason that can reach this menu (no row for '{reason}')"))
+                continue
+            for key, chance in row.items():
+                option = ivr.menus[name].options[key]
+                if chance > 0 and option.menu is not None:
+                    frontier.append(option.menu)
+    return problems
 
 
 class Scenario(Part):
@@ -309,6 +533,18 @@ class Scenario(Part):
     """Agent groups by name."""
     patience: Distribution | None = None
     """How long callers wait before abandoning; omitted, they never abandon (Erlang C)."""
+    ivr: Ivr | None = None
+    """The phone tree; omitted, callers go straight to the queue of their reason."""
+    outbound: Outbound = Outbound()
+    """How callback attempts go (virtual hold, scheduled callbacks, dropped-call callbacks)."""
+    redial: Retrial | None = None
+    """After abandoning (in queue or IVR) or a dropped call, the customer calls again (FIGURES.md:
+    about 35% within an hour, median delay 40 min); omitted: nobody redials."""
+    call_again: Retrial | None = None
+    """After an unresolved conversation that was not escalated ("call us again later"), the
+    customer contacts again; omitted: they give up."""
+    transfers: Transfers = Transfers()
+    """How misrouted contacts are transferred."""
     costs: Costs = Costs()
     """Prices besides agents."""
     staffing: StaffingTarget = StaffingTarget()
@@ -359,9 +595,37 @@ class Scenario(Part):
                 problems.append(
                     (("agents",), f"some group must serve queue '{queue}' (no group does)")
                 )
+
+        def check_queue(path, queue):
+            if queue is not None and queue not in queue_names:
+                problems.append((path, f"an existing queue: one of {', '.join(queue_names)} "
+                                       f"(got '{queue}'){suggestion(queue, queue_names)}"))
+
+        for group_name, group in self.agents.items():
+            if group.escalation is not None:
+                check_queue(("agents", group_name, "escalation", "to"), group.escalation.to)
+                if group.escalation.to in group.serves:
+                    problems.append((("agents", group_name, "escalation", "to"),
+                                     f"a queue this group does not serve itself (got '{group.escalation.to}')"))
+        for queue_name, queue in (self.queues or {}).items():
+            if queue.callback is not None:
+                check_queue(("queues", queue_name, "callback", "queue"), queue.callback.queue)
+        if self.ivr is not None:
+            problems.extend(_ivr_problems(self.ivr, list(self.demand), check_queue))
         if problems:
             raise CrossCheckError(problems)
         return self
+
+    @property
+    def uses_journey(self) -> bool:
+        """True if any journey feature is on (IVR, redials, repeat contacts, escalation, drops,
+        callbacks): then every contact records the journey columns."""
+        return bool(
+            self.ivr is not None or self.redial is not None or self.call_again is not None
+            or any(g.escalation is not None or g.drop_probability > 0 for g in self.agents.values())
+            or any(q.callback is not None or q.announce for q in (self.queues or {}).values())
+            or (self.calendar.opening_hours is not None and self.calendar.outside_hours == "callback")
+        )
 
     @property
     def queue_names(self) -> list[str]:

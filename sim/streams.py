@@ -41,3 +41,10 @@ class Streams:
 
     def __call__(self, component: str) -> np.random.Generator:
         return stream(self.seed, self.replication, component)
+
+
+def uniforms(rng: np.random.Generator, batch: int = 4096):
+    """A fast zero-argument callable returning uniform [0, 1) draws from *rng* (batched)."""
+    from itertools import chain
+
+    return chain.from_iterable(iter(lambda: rng.random(batch).tolist(), None)).__next__

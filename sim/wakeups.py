@@ -33,21 +33,22 @@ class Wake(Event):
 
 
 class Recurring(Event):
-    """One event object reused for a chain of wake-ups (the next arrival, ...): after it fires,
-    :meth:`again` schedules it anew instead of creating a new event. Only one wake-up of a chain
-    is ever pending, so the object is never in the event queue twice."""
+    """One event object reused for a chain of wake-ups (the next arrival; an agent's next step):
+    after it fires, :meth:`again` schedules it anew instead of creating a new event. Only one
+    wake-up of a chain is ever pending, so the object is never in the event queue twice."""
 
-    def __init__(self, env: Environment, callback: Callable[[Event], Any]):
+    def __init__(self, env: Environment, callback: Callable[[Event], Any] | None = None):
         self.env = env
         self.callback = callback
-        """Called with the event at each wake-up."""
+        """Called with the event at each wake-up, unless :meth:`again` names another."""
         self.callbacks = None
         self._value = None
         self._ok = True
 
-    def again(self, delay: float, value: Any) -> None:
-        """Wake up *delay* seconds from now with *value* (the previous wake-up must have fired)."""
+    def again(self, delay: float, value: Any, callback: Callable[[Event], Any] | None = None) -> None:
+        """Wake up *delay* seconds from now with *value*, calling *callback* (default: the chain's).
+        The previous wake-up must have fired."""
         env = self.env
-        self.callbacks = [self.callback]
+        self.callbacks = [callback or self.callback]
         self._value = value
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))

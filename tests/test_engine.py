@@ -29,13 +29,13 @@ def test_trace_one_agent_constant_times():
         (0.0, "arrive", 0, 0), (0.0, "queue", 0, "general"), (0.0, "answer", 0, "a#0"),
         (10.0, "arrive", 1, 0), (10.0, "queue", 1, "general"),
         (20.0, "arrive", 2, 0), (20.0, "queue", 2, "general"),
-        (25.0, "end", 0, None), (25.0, "answer", 1, "a#0"),
+        (25.0, "end", 0, "resolved"), (25.0, "answer", 1, "a#0"),
         (30.0, "arrive", 3, 0), (30.0, "queue", 3, "general"),
         # contact 2's patience (scheduled at 20 s) and contact 1's end (scheduled at 25 s) fall at
         # the same instant: events at one instant happen in the order they were scheduled.
         (50.0, "abandon", 2, None),
-        (50.0, "end", 1, None), (50.0, "answer", 3, "a#0"),
-        (75.0, "end", 3, None),
+        (50.0, "end", 1, "resolved"), (50.0, "answer", 3, "a#0"),
+        (75.0, "end", 3, "resolved"),
     ]
     log = result.contacts.set_index("contact")
     assert list(log["outcome"]) == [Outcome.ANSWERED, Outcome.ANSWERED, Outcome.ABANDONED, Outcome.ANSWERED]
@@ -182,7 +182,7 @@ def test_conservation_waits_and_occupancy(scenario):
     if scenario.patience is None:
         assert not (log["outcome"] == Outcome.ABANDONED).any()
     row = summarize(result, "base")
-    assert row["offered"] == row["answered"] + row["abandoned"] + row["waiting_at_horizon"]
+    assert row["offered"] == row["answered"] + row["abandoned"] + row["waiting_at_horizon"] + row["callbacks_failed"]
     if not math.isnan(row["occupancy"]):
         assert 0 <= row["occupancy"] <= 1 + 1e-12
     for key in ("p_abandon", "p_wait", "service_level", "fcr"):

@@ -65,14 +65,14 @@ agents:
     result = simulate(scenario_from(text), trace=True)
     assert steps(result.trace, "answer", "end", "roster", "agent leaves") == [
         (600.0, "answer", 0, "a#0"),
-        (1500.0, "end", 0, None),
+        (1500.0, "end", 0, "resolved"),
         (1500.0, "answer", 1, "a#0"),       # contact 1 waited 10 minutes
         (1800.0, "roster", -1, "a=0"),      # the shift ends mid-call
-        (2400.0, "end", 1, None),
+        (2400.0, "end", 1, "resolved"),
         (2400.0, "agent leaves", -1, "a#0"),  # finished the call, then left
         (3000.0, "roster", -1, "a=1"),      # a new agent starts and takes the waiting caller
         (3000.0, "answer", 2, "a#1"),
-        (3900.0, "end", 2, None),
+        (3900.0, "end", 2, "resolved"),
     ]
     staffing = result.staffing["a"]
     # (from, rostered, on duty): paid time ends at 00:30, the agent stays on duty until 00:40
@@ -97,9 +97,14 @@ patience: {dist: constant, value: 1m}
     assert steps(wait.trace, "closed", "queue", "answer") == [
         (7 * HOUR, "closed", 0, "wait"), (8 * HOUR, "queue", 0, "q"), (8 * HOUR, "answer", 0, "a#0"),
         (9 * HOUR, "queue", 1, "q"), (9 * HOUR, "answer", 1, "a#0")]
-    callback = simulate(scenario_from(base % "callback"), trace=True).contacts
-    assert list(callback["callback"]) == [1, 0]
-    assert callback.loc[0, "t_queue"] == 8 * HOUR and callback.loc[0, "t_answer"] == 8 * HOUR
+    callback = simulate(scenario_from(base % "callback" + "outbound: {reach_probability: 1}\n"), trace=True)
+    assert list(callback.contacts["callback"]) == [1, 0]
+    # the request joins the queue at the opening; the agent dials (20 s by default) and connects
+    assert steps(callback.trace, "closed", "queue", "dial", "reached", "answer") == [
+        (7 * HOUR, "closed", 0, "callback"), (8 * HOUR, "queue", 0, "q"), (8 * HOUR, "dial", 0, "a#0"),
+        (8 * HOUR + 20, "reached", 0, "a#0"), (9 * HOUR, "queue", 1, "q"), (9 * HOUR, "answer", 1, "a#0")]
+    first = callback.contacts.loc[0]
+    assert first["t_queue"] == 8 * HOUR and first["t_answer"] == 8 * HOUR + 20 and first["outbound_s"] == 20 + 300
     row = measure(leave, "base").summary
     assert row["calls"] == 2 and row["closed"] == 1 and row["offered"] == 1
 
@@ -118,9 +123,9 @@ agents:
 """
     result = simulate(scenario_from(text), trace=True)
     assert steps(result.trace, "answer", "end", "wrapped") == [
-        (0.0, "answer", 0, "a#0"), (80.0, "end", 0, None), (110.0, "wrapped", 0, None),
-        (110.0, "answer", 1, "a#0"), (190.0, "end", 1, None), (220.0, "wrapped", 1, None)]
-    log = result.contacts
+        (0.0, "answer", 0, "a#0"), (80.0, "end", 0, "resolved"), (110.0, "wrapped", -1, "a#0"),
+        (110.0, "answer", 1, "a#0"), (190.0, "end", 1, "resolved"), (220.0, "wrapped", -1, "a#0")]
+    log = result.conversations
     assert list(log["talk_s"]) == [60, 60] and list(log["hold_s"]) == [20, 20] and list(log["acw_s"]) == [30, 30]
     row = measure(result, "base").summary
     assert row["aht_s"] == 110 and row["mean_hold_s"] == 20 and row["mean_acw_s"] == 30
@@ -226,7 +231,7 @@ def test_conservation_and_occupancy_with_rosters(shifts, seed, shrinkage, rate, 
     row = measure(result, "base").summary
     assert row["calls"] == row["offered"] + row["closed"] + ((log["outcome"] == Outcome.WAITING_AT_HORIZON)
                                                             & log["t_queue"].isna()).sum()
-    assert row["offered"] == row["answered"] + row["abandoned"] + row["waiting_at_horizon"]
+    assert row["offered"] == row["answered"] + row["abandoned"] + row["waiting_at_horizon"] + row["callbacks_failed"]
     assert math.isnan(row["occupancy"]) or 0 <= row["occupancy"] <= 1 + 1e-9
     waits = (log["t_answer"] - log["t_queue"]).dropna()
     assert (waits >= 0).all()
