@@ -466,6 +466,7 @@ class Journey:
         contact = event._value
         group = contact.agent_group
         agent = contact.agent
+        acw = contact.conversation_acw  # read before the contact moves on to another conversation
         now = self.env._now
         contact.talking = False
         contact.conversations += 1
@@ -500,8 +501,8 @@ class Journey:
         else:
             self.end(contact, _OUTCOME_DROPPED)
             self.maybe_redial(contact)
-        if contact.conversation_acw > 0:
-            group.steps[agent].again(contact.conversation_acw, (group, agent), self._wrapped_up)
+        if acw > 0:
+            group.steps[agent].again(acw, (group, agent), self._wrapped_up)
         else:
             self.agent_free(group, agent)
 
