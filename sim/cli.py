@@ -206,8 +206,9 @@ def command_run(args) -> int:
     notes = []
     if reference is not None:
         notes.append(_reference_sentence(reference))
+    journey = any(scenario.uses_journey for scenario in study.strategies.values())
     page = report.build_report(first.name, result.comparison, result.timeseries, currency, notes,
-                               intraday=result.intraday)
+                               intraday=result.intraday, journey=journey)
     replications = args.replications or first.replications
     info = manifest(
         scenario=str(args.scenario), name=first.name, seed=first.seed, replications=replications,
@@ -227,7 +228,7 @@ def command_run(args) -> int:
         "scenario.yaml": lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8"),
         "manifest.json": lambda p: write_json(p, info),
     })
-    _print_headline(result.comparison, currency, reference, replications)
+    _print_headline(result.comparison, currency, reference, replications, journey)
     stdout.print(f"wrote {out}/ ({', '.join(OUTPUT_FILES)}) in {time.perf_counter() - started:.1f}s "
                  f"on {result.jobs} process(es)", markup=False)
     return 0
@@ -240,19 +241,19 @@ def _reference_sentence(reference) -> str:
             f"service level {reference.service_level:.4f}, occupancy {reference.occupancy:.4f}.")
 
 
-def _print_headline(comparison, currency: str, reference, replications: int) -> None:
-    from sim.report import HEADLINE, fmt
+def _metric_table(title: str, comparison, metrics, currency: str):
+    """A rich table: per strategy, each metric's mean [95% CI] and paired difference."""
+    from sim.report import fmt
 
-    table = Table(title=f"Headline: mean [95% CI] over {replications} replication(s); "
-                        "other strategies: paired difference vs the first")
+    table = Table(title=title)
     table.add_column("strategy")
-    for _, label, _ in HEADLINE:
+    for _, label, _ in metrics:
         table.add_column(label)
     strategies = list(dict.fromkeys(comparison["strategy"]))
     for strategy in strategies:
         rows = comparison[comparison["strategy"] == strategy].set_index("metric")
         cells = []
-        for metric, _, kind in HEADLINE:
+        for metric, _, kind in metrics:
             row = rows.loc[metric]
             text = fmt(row["mean"], kind, currency)
             if not math.isnan(row["ci_low"]):
@@ -263,12 +264,23 @@ def _print_headline(comparison, currency: str, reference, replications: int) -> 
                     text += f" [{fmt(row['diff_ci_low'], kind, currency)}, {fmt(row['diff_ci_high'], kind, currency)}]"
             cells.append(text)
         table.add_row(strategy, *cells)
+    return table
+
+
+def _print_headline(comparison, currency: str, reference, replications: int, journey: bool) -> None:
+    from sim.report import HEADLINE, JOURNEY, fmt
+
+    table = _metric_table(f"Headline: mean [95% CI] over {replications} replication(s); "
+                          "other strategies: paired difference vs the first", comparison, HEADLINE, currency)
     if reference is not None:
         name = "Erlang A (exact)" if math.isfinite(reference.mean_patience_s) else "Erlang C (exact)"
         table.add_row(name, fmt(math.nan, "count"), fmt(reference.p_abandon, "percent"),
                       fmt(reference.asa_s, "seconds"), fmt(reference.service_level, "percent"),
                       fmt(reference.occupancy, "percent"), "")
     stdout.print(table)
+    if journey:
+        stdout.print(_metric_table("The journey: mean [95% CI] per replication; paired difference vs the first",
+                                   comparison, JOURNEY, currency))
 
 
 def command_erlang(args) -> int:

@@ -87,7 +87,8 @@ class Contact:
         # identity and draws made at arrival
         "id", "customer", "problem", "reason", "z", "patience", "u_resolve", "t_arrive",
         # the core columns
-        "queue", "group", "t_queue", "t_answer", "wait_s", "talk_s", "hold_s", "resolved", "callback",
+        "queue", "group", "t_queue", "t_answer", "wait_s", "talk_s", "hold_s", "line_s", "resolved",
+        "callback",
         # state
         "hops", "in_ivr", "waiting", "virtual", "talking", "dropped", "wrong_queue", "conversations",
         # the current conversation (set before use)
@@ -95,7 +96,8 @@ class Contact:
         "conversation_hold", "conversation_acw",
         # the journey columns (track_journey)
         "origin", "attempt", "ivr_s", "ivr_menus", "zero_out", "misrouted", "transfers", "escalations",
-        "callback_offered", "callback_accepted", "callback_attempts", "outbound_s", "announced_wait_s",
+        "callback_offered", "callback_accepted", "callback_attempts", "callback_wait_s", "outbound_s",
+        "announced_wait_s",
         "callback_within_window", "menu", "deadline",
     )
 
@@ -121,8 +123,11 @@ class Contact:
         self.t_queue = NAN
         self.t_answer = NAN
         self.wait_s = 0.0
+        """Time waiting in agent queues on the line (a callback wait is not on the line)."""
         self.talk_s = 0.0
         self.hold_s = 0.0
+        self.line_s = 0.0
+        """Inbound time on the line: IVR, queue waits, inbound talk and consult hold (telephony)."""
         self.resolved = 0
         self.callback = 0
         """1 once the customer is to be called back (the agent dials them)."""
@@ -153,6 +158,7 @@ class Contact:
         self.callback_offered = 0
         self.callback_accepted = 0
         self.callback_attempts = 0
+        self.callback_wait_s = 0.0
         self.outbound_s = 0.0
         self.announced_wait_s = NAN
         self.callback_within_window = 0
@@ -330,6 +336,7 @@ class Journey:
     def _leave_ivr(self, contact: Contact) -> None:
         contact.in_ivr = False
         contact.ivr_s = self.env._now - contact.t_arrive
+        contact.line_s += contact.ivr_s
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -395,7 +402,13 @@ class Journey:
         queue = contact.at
         queue.leave()
         now = self.env._now
-        contact.wait_s += now - contact.t_enqueue
+        waited = now - contact.t_enqueue
+        if contact.virtual:
+            contact.callback_wait_s += waited
+        else:
+            contact.wait_s += waited
+            contact.line_s += waited
+        contact.line_s += waited
         if self.trace is not None:
             self.trace.append((now, "abandon", contact.id, None))
         self.end(contact, _ABANDONED)
@@ -407,7 +420,11 @@ class Journey:
         """*agent* of *group* takes *contact* now."""
         now = self.env._now
         waited = now - contact.t_enqueue
-        contact.wait_s += waited
+        if contact.virtual:
+            contact.callback_wait_s += waited
+        else:
+            contact.wait_s += waited
+            contact.line_s += waited
         contact.agent_group = group
         contact.agent = agent
         contact.t_start = now
@@ -435,6 +452,7 @@ class Journey:
         contact.conversation_talk = talk
         contact.conversation_hold = contact.conversation_acw = 0.0
         contact.talk_s += talk
+        contact.line_s += talk
         contact.talking = True
         contact.agent_group.steps[contact.agent].again(talk, contact, self.transfer)
 
@@ -459,6 +477,8 @@ class Journey:
         contact.hold_s += hold
         if contact.callback:
             contact.outbound_s += talk + hold
+        else:
+            contact.line_s += talk + hold
         contact.agent_group.steps[contact.agent].again(talk + hold, contact, self.hang_up)
 
     def hang_up(self, event: Event) -> None:
@@ -652,6 +672,7 @@ class Journey:
             del self.live[contact.id]
             if contact.in_ivr:
                 contact.ivr_s = horizon - contact.t_arrive
+                contact.line_s += contact.ivr_s
                 self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)
             elif contact.talking:
                 group = contact.agent_group
@@ -662,6 +683,9 @@ class Journey:
                                          contact.conversation_hold, contact.conversation_acw)
                 self.log.write(contact, _IN_SERVICE_AT_HORIZON, end)
             else:
-                if contact.waiting:
+                if contact.waiting and contact.virtual:
+                    contact.callback_wait_s += horizon - contact.t_enqueue
+                elif contact.waiting:
                     contact.wait_s += horizon - contact.t_enqueue
+                    contact.line_s += horizon - contact.t_enqueue
                 self.log.write(contact, _WAITING_AT_HORIZON, horizon)

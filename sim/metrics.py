@@ -42,7 +42,8 @@ SUMMARY_COLUMNS: list[str] = [
     "service_level", "aht_s", "mean_talk_s", "mean_hold_s", "mean_acw_s", "occupancy",
     "fte_rostered", "fcr", "contacts_per_problem", "problems", "ivr_self_served", "ivr_hangups",
     "misroutes", "transfers", "escalations", "callbacks_offered", "callbacks_accepted",
-    "callbacks_failed", "dropped", "redials", "repeat_contacts", "mean_time_in_system_s", "churned",
+    "callbacks_failed", "dropped", "redials", "repeat_contacts", "mean_ivr_s", "mean_on_hold_s",
+    "mean_time_in_system_s", "churned",
     "cost_agents", "cost_ops", "cost_telephony", "cost_callbacks", "cost_notifications",
     "cost_service_total", "revenue_lost_churn", "cost_total",
 ]
@@ -83,6 +84,8 @@ SUMMARY_DOCS: dict[str, str] = {
     "dropped": "conversations that dropped mid-way",
     "redials": "contacts that were redials (after abandoning, hanging up in the IVR or a drop)",
     "repeat_contacts": "contacts made again after 'call us again later'",
+    "mean_ivr_s": "mean time a call spent in the IVR (s)",
+    "mean_on_hold_s": "mean time an offered contact spent on hold on the line: queue waits over every hop and consult holds, callback waits excluded (s)",
     "mean_time_in_system_s": "mean time from arrival to the end of contacts that ended before the horizon (s)",
     "churned": "customers lost in the window (0 until churn is modelled)",
     "cost_agents": "rostered agent hours x hourly cost",
@@ -239,11 +242,8 @@ def _busy_intervals(conversations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
 
 
 def _telephony_minutes(contacts: pd.DataFrame) -> np.ndarray:
-    """Inbound minutes on the line per contact: IVR, and for callers not called back, queue and talk."""
-    inbound = contacts["callback"].to_numpy() == 0
-    on_line = contacts["ivr_s"].to_numpy() + np.where(
-        inbound, contacts["wait_s"].to_numpy() + contacts["talk_s"].to_numpy() + contacts["hold_s"].to_numpy(), 0.0)
-    return on_line / 60
+    """Inbound minutes on the line per contact: IVR, queue waits, inbound talk and hold."""
+    return contacts["line_s"].to_numpy() / 60
 
 
 def measure(result: RunResult, strategy: str) -> Measured:
@@ -298,6 +298,7 @@ def measure(result: RunResult, strategy: str) -> Measured:
     revenue_lost = 0.0
     weeks = (end - start) / WEEK
     outcome = measured["outcome"].to_numpy()
+    offered_mask = measured["t_queue"].notna().to_numpy()
     ended = ~np.isin(outcome, [Outcome.WAITING_AT_HORIZON, Outcome.IN_SERVICE_AT_HORIZON, Outcome.IN_IVR_AT_HORIZON])
     summary = {
         "strategy": strategy,
@@ -324,6 +325,8 @@ def measure(result: RunResult, strategy: str) -> Measured:
         "dropped": int((measured_talks["result"] == Conversation.DROPPED).sum()),
         "redials": int((measured["origin"] == Origin.REDIAL).sum()),
         "repeat_contacts": int((measured["origin"] == Origin.REPEAT).sum()),
+        "mean_ivr_s": _mean(measured["ivr_s"]),
+        "mean_on_hold_s": _mean((measured["wait_s"] + measured["hold_s"]).to_numpy()[offered_mask]),
         "mean_time_in_system_s": _mean((measured["t_end"] - measured["t_arrive"]).to_numpy()[ended]),
         "churned": 0,
         "cost_agents": cost_agents,

@@ -102,6 +102,7 @@ CORE_COLUMNS: dict[str, str] = {
     "wait_s": "d",
     "talk_s": "d",
     "hold_s": "d",
+    "line_s": "d",
 }
 """Columns every run writes, and their ``struct`` codes (q: 64-bit, h: 16-bit, b: 8-bit integer,
 d: double)."""
@@ -119,6 +120,7 @@ JOURNEY_COLUMNS: dict[str, str] = {
     "callback_offered": "b",
     "callback_accepted": "b",
     "callback_attempts": "h",
+    "callback_wait_s": "d",
     "outbound_s": "d",
     "announced_wait_s": "d",
     "callback_within_window": "b",
@@ -128,7 +130,7 @@ JOURNEY_COLUMNS: dict[str, str] = {
 JOURNEY_DEFAULTS: dict[str, float] = {
     "origin": 0, "attempt": 1, "ivr_s": 0.0, "ivr_menus": 0, "zero_out": 0, "misrouted": 0, "hops": 0,
     "transfers": 0, "escalations": 0, "callback_offered": 0, "callback_accepted": 0,
-    "callback_attempts": 0, "outbound_s": 0.0, "announced_wait_s": NAN, "callback_within_window": 0,
+    "callback_attempts": 0, "callback_wait_s": 0.0, "outbound_s": 0.0, "announced_wait_s": NAN, "callback_within_window": 0,
 }
 
 COLUMN_DOCS: dict[str, str] = {
@@ -145,9 +147,10 @@ COLUMN_DOCS: dict[str, str] = {
     "t_queue": "first entry into an agent queue (s), NaN if never queued",
     "t_answer": "first answer by an agent, for a callback the connection (s), NaN if never",
     "t_end": "end instant: last conversation's end, abandonment, hang-up, or the horizon (s)",
-    "wait_s": "total time waiting in agent queues over every hop (s)",
+    "wait_s": "total time waiting in agent queues on the line, over every hop (s)",
     "talk_s": "total talk time over every conversation (s)",
     "hold_s": "total consult hold (s)",
+    "line_s": "inbound time on the line: IVR, queue waits, inbound talk and hold (telephony) (s)",
     "origin": "0 new problem, 1 redial (after abandoning, hanging up or a drop), 2 repeat (call us again)",
     "attempt": "contact number for this problem (1 = first)",
     "ivr_s": "time in the IVR (s)",
@@ -160,6 +163,7 @@ COLUMN_DOCS: dict[str, str] = {
     "callback_offered": "1 if offered a callback",
     "callback_accepted": "1 if the offer was accepted",
     "callback_attempts": "outbound attempts to reach the customer",
+    "callback_wait_s": "time waiting for a callback, off the line (s)",
     "outbound_s": "outbound agent time: dialling and talking on callbacks (s)",
     "announced_wait_s": "estimated wait when the contact joined its first queue (s)",
     "callback_within_window": "1 if a scheduled callback connected within its promised window",
@@ -223,15 +227,15 @@ class ContactLog:
     def _write_core(self, c, outcome: int, t_end: float) -> None:
         self._rows.buffer += self._pack(
             c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
-            c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s)
+            c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s, c.line_s)
 
     def _write_journey(self, c, outcome: int, t_end: float) -> None:
         self._rows.buffer += self._pack(
             c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
-            c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s,
+            c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s, c.line_s,
             c.origin, c.attempt, c.ivr_s, c.ivr_menus, c.zero_out, c.misrouted, c.hops, c.transfers,
-            c.escalations, c.callback_offered, c.callback_accepted, c.callback_attempts, c.outbound_s,
-            c.announced_wait_s, c.callback_within_window)
+            c.escalations, c.callback_offered, c.callback_accepted, c.callback_attempts,
+            c.callback_wait_s, c.outbound_s, c.announced_wait_s, c.callback_within_window)
 
     def __len__(self) -> int:
         return len(self._rows)

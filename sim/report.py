@@ -24,8 +24,22 @@ HEADLINE: list[tuple[str, str, str]] = [
 ]
 """(metric, label, kind) of the headline table and the per-metric charts."""
 
+JOURNEY: list[tuple[str, str, str]] = [
+    ("mean_ivr_s", "IVR time", "seconds"),
+    ("ivr_hangups", "IVR hang-ups", "count"),
+    ("misroutes", "Misroutes", "count"),
+    ("transfers", "Transfers", "count"),
+    ("callbacks_accepted", "Callbacks", "count"),
+    ("redials", "Redials", "count"),
+    ("fcr", "FCR", "percent"),
+    ("mean_on_hold_s", "On hold", "seconds"),
+    ("mean_time_in_system_s", "Time in system", "seconds"),
+]
+"""(metric, label, kind) of the journey table and charts, shown when a scenario uses journey features."""
+
 LOWER_IS_BETTER = {"p_abandon", "asa_s", "mean_wait_s", "cost_total", "cost_service_total",
-                   "churned", "revenue_lost_churn", "p_wait"}
+                   "churned", "revenue_lost_churn", "p_wait", "ivr_hangups", "misroutes", "transfers",
+                   "redials", "mean_ivr_s", "mean_on_hold_s", "mean_time_in_system_s", "abandoned"}
 
 
 def fmt(value: float, kind: str, currency: str = "USD") -> str:
@@ -167,10 +181,11 @@ def _varies(values: pd.Series) -> bool:
 
 
 def build_report(title: str, comparison: pd.DataFrame, daily: pd.DataFrame, currency: str,
-                 notes: list[str] | None = None, intraday: pd.DataFrame | None = None) -> str:
+                 notes: list[str] | None = None, intraday: pd.DataFrame | None = None,
+                 journey: bool = False) -> str:
     """The whole page as HTML text."""
     sections = []
-    for metric, label, kind in HEADLINE:
+    for metric, label, kind in HEADLINE + (JOURNEY if journey else []):
         figure = _metric_chart(comparison, metric, label, kind)
         sections.append((takeaway(comparison, metric, label, kind, currency), figure))
     calls = daily.groupby("strategy", sort=False)["calls"].mean()
