@@ -147,14 +147,26 @@ class OpeningHours:
         """End of each open interval."""
         self.always_open = merged == [[0.0, WEEK]]
         """True if the centre never closes."""
+        self._from, self._until, self._open = 0.0, 0.0, False
 
     def is_open(self, t: float) -> bool:
         """True if the centre is open at time *t*."""
         if self.always_open:
             return True
+        # simulated time only moves forward: first try the stretch (open or closed) last found
+        if self._from <= t < self._until:
+            return self._open
         within = t % WEEK
+        week_start = t - within
         position = bisect.bisect_right(self.starts, within) - 1
-        return position >= 0 and within < self.ends[position]
+        if position >= 0 and within < self.ends[position]:
+            self._from, self._until, self._open = week_start + self.starts[position], week_start + self.ends[position], True
+        else:
+            following = self.starts[position + 1] if position + 1 < len(self.starts) else WEEK
+            self._from = week_start + (self.ends[position] if position >= 0 else 0.0)
+            self._until = week_start + following
+            self._open = False
+        return self._open
 
     def next_opening(self, t: float) -> float:
         """The first instant at or after *t* when the centre is open (*t* itself if open)."""

@@ -31,8 +31,10 @@ def estimated_wait(queue: WaitingLine) -> float:
     """The wait a caller joining *queue* now would be told (seconds)."""
     if queue.estimate == "recent":
         return queue.recent_wait
-    on_duty = sum(group.on_duty - group.leaving for group in queue.groups)
-    return (queue.waiting + 1) * queue.mean_handle_s / max(1, on_duty)
+    on_duty = 0
+    for group in queue.groups:
+        on_duty += group.on_duty - group.leaving
+    return (queue.waiting + 1) * queue.mean_handle_s / (on_duty if on_duty > 1 else 1)
 
 
 def note_answered_wait(queue: WaitingLine, wait: float) -> None:

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_positive_int, help="worker processes (default: the number of cores); "
                                                         "results do not depend on it")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--log", choices=["contacts"], action="append", default=[],
+                     help="also write contacts.parquet: one row per contact (strategy, replication, every "
+                          "contact-log column) with every step of its journey and its time (slower, bigger)")
     _add_scenario_options(run)
 
     validate = commands.add_parser("validate", help="check scenario files",
@@ -195,11 +198,13 @@ def command_run(args) -> int:
     out = args.out or Path("results") / args.scenario.stem
     check_target(out)
     jobs = args.jobs or default_jobs()
+    log_contacts = "contacts" in args.log
     total = len(tasks_of(study, args.replications))
     started = time.perf_counter()
     with _progress(args.quiet) as progress:
         bar = progress.add_task(f"{study.first.name}", total=total)
-        result = run_study(study, args.replications, jobs, progress=lambda: progress.advance(bar))
+        result = run_study(study, args.replications, jobs, progress=lambda: progress.advance(bar),
+                           log_contacts=log_contacts)
     first = study.first
     currency = first.costs.currency
     reference = textbook_figures(first) if len(study.strategies) == 1 else None
@@ -217,7 +222,7 @@ def command_run(args) -> int:
         files=list(OUTPUT_FILES),
         summary_columns=metrics.SUMMARY_DOCS, contact_columns=COLUMN_DOCS,
     )
-    write_folder(out, {
+    files = {
         "summary.csv": lambda p: write_csv(p, result.summary),
         "comparison.csv": lambda p: write_csv(p, result.comparison),
         "timeseries.csv": lambda p: write_csv(p, result.timeseries),
@@ -227,9 +232,13 @@ def command_run(args) -> int:
         "report.html": lambda p: p.write_text(page, encoding="utf-8"),
         "scenario.yaml": lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8"),
         "manifest.json": lambda p: write_json(p, info),
-    })
+    }
+    if log_contacts:
+        files["contacts.parquet"] = lambda p: result.contacts.to_parquet(p, index=False)
+        info["files"].append("contacts.parquet")
+    write_folder(out, files)
     _print_headline(result.comparison, currency, reference, replications, journey)
-    stdout.print(f"wrote {out}/ ({', '.join(OUTPUT_FILES)}) in {time.perf_counter() - started:.1f}s "
+    stdout.print(f"wrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f}s "
                  f"on {result.jobs} process(es)", markup=False)
     return 0
 

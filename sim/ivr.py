@@ -60,11 +60,21 @@ class IvrMenu:
     cumulative: list[list[float]]
     """Per reason code: cumulative chances over ``targets`` (empty: the reason never gets here)."""
     targets: list[Destination]
+    outcomes: list[tuple[list[float], list]] = None
+    """Per reason code: cumulative chances and outcomes (hang up, press 0, then the options), so one
+    uniform draw and one bisection decide the step (see :func:`decide`)."""
 
-    def choose(self, reason: int, draw: float) -> Destination:
-        """The option a caller with *reason* picks, given a uniform *draw*."""
-        row = self.cumulative[reason]
-        return self.targets[min(bisect.bisect_right(row, draw), len(row) - 1)]
+    def compile_outcomes(self) -> None:
+        """Fold the hang-up and zero-out chances in front of each reason's option chances."""
+        self.outcomes = []
+        keep = (1 - self.hangup) * (1 - self.zero_out)
+        for row in self.cumulative:
+            if not row:
+                self.outcomes.append(([], []))
+                continue
+            bounds = [self.hangup, self.hangup + (1 - self.hangup) * self.zero_out]
+            bounds += [bounds[1] + keep * value for value in row]
+            self.outcomes.append((bounds, [HANG_UP, ZERO_OUT, *self.targets]))
 
 
 class IvrTree:
@@ -103,6 +113,8 @@ class IvrTree:
                     total += row.get(key, 0.0)
                     cumulative.append(total)
                 runtime.cumulative.append(cumulative)
+        for runtime in self.menus.values():
+            runtime.compile_outcomes()
         self.entry = self.menus[spec.entry]
         """The first menu."""
         self.operator = queue_index[spec.operator] if spec.operator is not None else None
@@ -129,10 +141,5 @@ def _depths(spec: IvrSpec) -> dict[str, int]:
 def decide(menu: IvrMenu, reason: int, draw: float) -> str | Destination:
     """After *menu*'s prompt: ``HANG_UP``, ``ZERO_OUT`` or the chosen destination, from one uniform
     *draw* (hang-up first, then zero-out, then the options, each taking its share of [0, 1))."""
-    if draw < menu.hangup:
-        return HANG_UP
-    draw = (draw - menu.hangup) / (1 - menu.hangup)
-    if draw < menu.zero_out:
-        return ZERO_OUT
-    draw = (draw - menu.zero_out) / (1 - menu.zero_out)
-    return menu.choose(reason, draw)
+    bounds, outcomes = menu.outcomes[reason]
+    return outcomes[min(bisect.bisect_right(bounds, draw), len(bounds) - 1)]

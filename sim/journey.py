@@ -9,9 +9,9 @@ check at most.
    the problem is: every agent group's handle time is a quantile of it, so it is drawn once, at
    arrival), its patience, and a uniform draw for the first conversation's resolution (common
    random numbers across strategies). Outside opening hours: :meth:`Journey.closed`.
-2. :meth:`Journey.enter_menu` / :meth:`Journey.menu_done` - the IVR: a prompt per menu, then hang
-   up, press 0, or pick an option by the *true* reason (misroutes), on to a menu, a queue, or
-   :meth:`Journey.self_service_done`.
+2. :meth:`Journey.walk_ivr` / :meth:`Journey.ivr_done` - the IVR: a prompt per menu, then hang
+   up, press 0, or pick an option by the *true* reason (misroutes), on to a menu, a queue, or a
+   self-service leaf; the walk is decided at entry (it depends on nothing else), one wake-up at exit.
 3. :meth:`Journey.join_queue` - the longest-idle agent among the groups serving the queue answers
    at once; else the caller may hear the estimated wait and be offered a callback
    (:meth:`Journey.offer_callback`), and waits: abandonment is scheduled when patience runs out.
@@ -43,7 +43,7 @@ from simpy.events import Event
 from sim.agents import NO_AGENT, AgentGroup, longest_idle_group
 from sim.calendar import OpeningHours
 from sim.callbacks import estimated_wait, note_answered_wait
-from sim.ivr import HANG_UP, ZERO_OUT, IvrMenu, IvrTree, decide
+from sim.ivr import HANG_UP, ZERO_OUT, IvrTree, SelfServiceLeaf, decide
 from sim.queues import WaitingLine
 from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome
 from sim.wakeups import Wake
@@ -77,8 +77,8 @@ class Contact:
 
     The hot path pays for what it uses: ``__init__`` sets only what every contact needs; the
     per-conversation fields (``at``, ``t_enqueue``, ``timer``, ``agent_group``, ``agent``,
-    ``t_start``, ``conversation_*``) are set by the step that starts them, before anything reads
-    them; and the journey columns (IVR, transfers, callbacks, ...) exist only once
+    ``t_start``, ``conversation_*``, ``result``, ``follow_up``) are set by the step that starts
+    them, before anything reads them; and the journey columns (IVR, transfers, callbacks, ...) exist only once
     :meth:`track_journey` ran, which the journey does for every contact of a scenario that uses
     those features.
     """
@@ -90,10 +90,10 @@ class Contact:
         "queue", "group", "t_queue", "t_answer", "wait_s", "talk_s", "hold_s", "line_s", "resolved",
         "callback",
         # state
-        "hops", "in_ivr", "waiting", "virtual", "talking", "dropped", "wrong_queue", "conversations",
+        "hops", "in_ivr", "waiting", "virtual", "talking", "wrong_queue", "conversations",
         # the current conversation (set before use)
         "at", "t_enqueue", "timer", "agent_group", "agent", "t_start", "conversation_talk",
-        "conversation_hold", "conversation_acw",
+        "conversation_hold", "conversation_acw", "result", "follow_up", "settles_at_wrap_up",
         # the journey columns (track_journey)
         "origin", "attempt", "ivr_s", "ivr_menus", "zero_out", "misrouted", "transfers", "escalations",
         "callback_offered", "callback_accepted", "callback_attempts", "callback_wait_s", "outbound_s",
@@ -140,7 +140,6 @@ class Contact:
         """True while the customer is not on the line but waits for a call back."""
         self.talking = False
         """True while an agent is on the line with the contact (or dialling it)."""
-        self.dropped = False
         self.wrong_queue = False
         """True from a misroute until the first answer, where the agent discovers it."""
         self.conversations = 0
@@ -254,7 +253,7 @@ class Journey:
             self.closed(contact)
         elif self.ivr is not None:
             contact.in_ivr = True
-            self.enter_menu(contact, self.ivr.entry)
+            self.walk_ivr(contact)
         else:
             self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
 
@@ -279,51 +278,64 @@ class Journey:
             self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
         elif self.ivr is not None:
             contact.in_ivr = True
-            self.enter_menu(contact, self.ivr.entry)
+            self.walk_ivr(contact)
         else:
             self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
 
     # -- the IVR -------------------------------------------------------------------------------
 
-    def enter_menu(self, contact: Contact, menu: IvrMenu) -> None:
-        """The caller hears *menu*'s prompt."""
-        contact.menu = menu
-        contact.ivr_menus += 1
-        self._log(self.env._now, "menu", contact, menu.name)
-        Wake(self.env, menu.prompt(), self.menu_done, contact)
+    def walk_ivr(self, contact: Contact) -> None:
+        """The caller walks the phone tree. Nothing in it depends on the rest of the centre, so the
+        whole walk (each menu's prompt, then hang up, press 0, or pick an option by the true
+        reason; a self-service leaf's time and result) is decided now, and one wake-up comes
+        when the caller leaves the IVR."""
+        now = self.env._now
+        menu = self.ivr.entry
+        draw = self.policy.ivr_draw
+        trace = self.trace
+        starts = []
+        t = now
+        while True:
+            starts.append(t)
+            if trace is not None:
+                trace.append((t, "menu", contact.id, menu.name))
+            t += menu.prompt()
+            choice = decide(menu, contact.reason, draw())
+            if choice is HANG_UP or choice is ZERO_OUT or choice.menu is None:
+                break
+            menu = choice.menu
+        contact.menu = starts
+        if choice is HANG_UP or choice is ZERO_OUT or choice.queue is not None:
+            Wake(self.env, t - now, self.ivr_done, (contact, choice, menu))
+            return
+        leaf = choice.leaf
+        if trace is not None:
+            trace.append((t, "self-service", contact.id, leaf.name))
+        t += leaf.duration()
+        resolved = self.policy.self_service_draw() < leaf.resolves[contact.reason]
+        Wake(self.env, t - now, self.ivr_done, (contact, leaf, resolved))
 
-    def menu_done(self, event: Event) -> None:
-        """After the prompt: hang up, press 0, or pick an option by the true reason."""
-        contact = event._value
-        choice = decide(contact.menu, contact.reason, self.policy.ivr_draw())
+    def ivr_done(self, event: Event) -> None:
+        """The caller leaves the IVR: hung up, self-served, or on to a queue."""
+        contact, choice, detail = event._value
+        self._leave_ivr(contact)
         if choice is HANG_UP:
-            self._leave_ivr(contact)
-            self._log(self.env._now, "ivr hang-up", contact, contact.menu.name)
+            self._log(self.env._now, "ivr hang-up", contact, detail.name)
             self.end(contact, _IVR_HANGUP)
             self.maybe_redial(contact)
         elif choice is ZERO_OUT:
             contact.zero_out = 1
-            self._leave_ivr(contact)
             operator = self.ivr.operator
             self.routed(contact, operator if operator is not None else self.right_queue[contact.reason])
-        elif choice.menu is not None:
-            self.enter_menu(contact, choice.menu)
-        elif choice.queue is not None:
-            self._leave_ivr(contact)
-            self.routed(contact, choice.queue)
+        elif isinstance(choice, SelfServiceLeaf):
+            if detail:
+                contact.resolved = 1
+                self.end(contact, _SELF_SERVED)
+            else:
+                self.routed(contact, choice.queue if choice.queue is not None
+                            else self.right_queue[contact.reason])
         else:
-            self._log(self.env._now, "self-service", contact, choice.leaf.name)
-            Wake(self.env, choice.leaf.duration(), self.self_service_done, (contact, choice.leaf))
-
-    def self_service_done(self, event: Event) -> None:
-        """Self-service resolved the problem, or the caller goes on to a queue."""
-        contact, leaf = event._value
-        self._leave_ivr(contact)
-        if self.policy.self_service_draw() < leaf.resolves[contact.reason]:
-            contact.resolved = 1
-            self.end(contact, _SELF_SERVED)
-            return
-        self.routed(contact, leaf.queue if leaf.queue is not None else self.right_queue[contact.reason])
+            self.routed(contact, choice.queue)
 
     def routed(self, contact: Contact, queue: int) -> None:
         """The IVR sends the caller to *queue*; a queue other than their reason's is a misroute."""
@@ -336,6 +348,7 @@ class Journey:
     def _leave_ivr(self, contact: Contact) -> None:
         contact.in_ivr = False
         contact.ivr_s = self.env._now - contact.t_arrive
+        contact.ivr_menus = len(contact.menu)
         contact.line_s += contact.ivr_s
 
     # -- waiting -------------------------------------------------------------------------------
@@ -454,10 +467,17 @@ class Journey:
         contact.talk_s += talk
         contact.line_s += talk
         contact.talking = True
+        contact.settles_at_wrap_up = False
         contact.agent_group.steps[contact.agent].again(talk, contact, self.transfer)
 
     def talk(self, contact: Contact, group: AgentGroup) -> None:
-        """The conversation: talk, perhaps a consult hold, perhaps a dropped line."""
+        """The conversation: talk, perhaps a consult hold, perhaps a dropped line, then wrap-up.
+
+        How it ends is decided now (the draws depend on nothing that happens meanwhile): resolved,
+        escalated, unresolved ("call us again later", perhaps a repeat contact after a delay), or
+        dropped (perhaps a redial). When nothing has to happen at the hang-up itself (no escalation
+        or call-back to start, no follow-up due before the wrap-up ends), one wake-up at the end
+        of the wrap-up settles both the caller's side, as of the hang-up, and the agent's."""
         talk = group.handle_time[contact.reason](contact.z)
         hold = acw = 0.0
         if group.wraps_up:
@@ -465,10 +485,24 @@ class Journey:
                 hold = group.hold_duration()
             if group.after_call_work is not None:
                 acw = group.after_call_work()
+        contact.conversations += 1
+        follow_up = math.inf
         if group.drop_probability and group.drop_draw() < group.drop_probability:
-            contact.dropped = True
             talk *= group.drop_draw()
             hold = 0.0
+            result = _CONVERSATION_DROPPED
+            if not group.call_back_dropped:
+                follow_up = self.redial_delay()
+        else:
+            draw = contact.u_resolve if contact.conversations == 1 else group.resolve_draw()
+            result = _RESOLVED if draw < group.resolve_probability else _UNRESOLVED
+            if result == _UNRESOLVED:
+                if group.escalate_to is not None and contact.attempt > group.escalate_after:
+                    result = _ESCALATED
+                else:
+                    follow_up = self.repeat_delay()
+        contact.result = result
+        contact.follow_up = follow_up
         contact.conversation_talk = talk
         contact.conversation_hold = hold
         contact.conversation_acw = acw
@@ -479,52 +513,62 @@ class Journey:
             contact.outbound_s += talk + hold
         else:
             contact.line_s += talk + hold
-        contact.agent_group.steps[contact.agent].again(talk + hold, contact, self.hang_up)
+        settles = acw > 0 and follow_up >= acw and result != _ESCALATED and not (
+            result == _CONVERSATION_DROPPED and group.call_back_dropped)
+        contact.settles_at_wrap_up = settles
+        if settles:
+            group.steps[contact.agent].again(talk + hold + acw, contact, self.wrapped_up)
+        else:
+            group.steps[contact.agent].again(talk + hold, contact, self.hang_up)
 
     def hang_up(self, event: Event) -> None:
-        """The conversation ends: resolved, escalated, unresolved ("call us again"), or dropped."""
+        """The caller hangs up (or is passed on) now; the agent wraps up, then is free."""
         contact = event._value
-        group = contact.agent_group
-        agent = contact.agent
-        acw = contact.conversation_acw  # read before the contact moves on to another conversation
-        now = self.env._now
-        contact.talking = False
-        contact.conversations += 1
-        if contact.dropped:
-            result = _CONVERSATION_DROPPED
-        else:
-            draw = contact.u_resolve if contact.conversations == 1 else group.resolve_draw()
-            result = _RESOLVED if draw < group.resolve_probability else _UNRESOLVED
-            if result == _UNRESOLVED and group.escalate_to is not None \
-                    and contact.attempt > group.escalate_after:
-                result = _ESCALATED
-        self.conversation_rows += self.pack_conversation(
-            contact.id, contact.reason, contact.at.index, group.index, agent, result, contact.callback,
-            contact.t_start, contact.conversation_talk, contact.conversation_hold, contact.conversation_acw)
-        if self.trace is not None:
-            self.trace.append((now, "end", contact.id, Conversation(result).name.lower()))
-        if result == _RESOLVED:
-            contact.resolved = 1
-            self.end(contact, _ANSWERED)
-        elif result == _ESCALATED:
-            contact.escalations += 1
-            self.join_queue(contact, self.queues[group.escalate_to])
-        elif result == _UNRESOLVED:
-            self.end(contact, _ANSWERED)
-            self.maybe_call_again(contact)
-        elif group.call_back_dropped:
-            contact.dropped = False
-            contact.callback = 1
-            contact.virtual = True
-            self._log(now, "call back dropped", contact, None)
-            self.join_queue(contact, contact.at)
-        else:
-            self.end(contact, _OUTCOME_DROPPED)
-            self.maybe_redial(contact)
+        group, agent, acw = contact.agent_group, contact.agent, contact.conversation_acw
+        self.conversation_ends(contact, self.env._now)
         if acw > 0:
             group.steps[agent].again(acw, (group, agent), self._wrapped_up)
         else:
             self.agent_free(group, agent)
+
+    def wrapped_up(self, event: Event) -> None:
+        """The wrap-up is done: the caller hung up ``conversation_acw`` ago; the agent is free."""
+        contact = event._value
+        group, agent = contact.agent_group, contact.agent
+        self.conversation_ends(contact, self.env._now - contact.conversation_acw)
+        if self.trace is not None:
+            self.trace.append((self.env._now, "wrapped", -1, f"{group.name}#{agent}"))
+        self.agent_free(group, agent)
+
+    def conversation_ends(self, contact: Contact, t_end: float) -> None:
+        """The caller's side of a conversation that ended at *t_end*: resolved, escalated,
+        unresolved (perhaps a repeat contact), or dropped (a call-back, or perhaps a redial)."""
+        group = contact.agent_group
+        result = contact.result
+        contact.talking = False
+        self.conversation_rows += self.pack_conversation(
+            contact.id, contact.reason, contact.at.index, group.index, contact.agent, result,
+            contact.callback, contact.t_start, contact.conversation_talk, contact.conversation_hold,
+            contact.conversation_acw)
+        if self.trace is not None:
+            self.trace.append((t_end, "end", contact.id, Conversation(result).name.lower()))
+        if result == _RESOLVED:
+            contact.resolved = 1
+            self.end(contact, _ANSWERED, t_end)
+        elif result == _UNRESOLVED:
+            self.end(contact, _ANSWERED, t_end)
+            self.again_later(contact, contact.follow_up, _REPEAT, t_end)
+        elif result == _ESCALATED:
+            contact.escalations += 1
+            self.join_queue(contact, self.queues[group.escalate_to])
+        elif group.call_back_dropped:
+            contact.callback = 1
+            contact.virtual = True
+            self._log(t_end, "call back dropped", contact, None)
+            self.join_queue(contact, contact.at)
+        else:
+            self.end(contact, _OUTCOME_DROPPED, t_end)
+            self.again_later(contact, contact.follow_up, _REDIAL, t_end)
 
     def _wrapped_up(self, event: Event) -> None:
         group, agent = event._value
@@ -562,6 +606,7 @@ class Journey:
         contact.conversation_talk = dial
         contact.conversation_hold = contact.conversation_acw = 0.0
         contact.talking = True
+        contact.settles_at_wrap_up = False
         self._log(self.env._now, "dial", contact, f"{contact.agent_group.name}#{contact.agent}")
         contact.agent_group.steps[contact.agent].again(dial, contact, self.dialled)
 
@@ -628,17 +673,29 @@ class Journey:
 
     # -- contacting again ----------------------------------------------------------------------
 
-    def maybe_redial(self, contact: Contact) -> None:
-        """After abandoning, hanging up in the IVR or a dropped call: perhaps call again later."""
+    def redial_delay(self) -> float:
+        """After abandoning, hanging up in the IVR or a dropped call: how long until the customer
+        calls again (``inf``: they do not)."""
         policy = self.policy
         if policy.redial_probability and policy.redial_draw() < policy.redial_probability:
-            Wake(self.env, policy.redial_delay(), self.contact_again, (contact, _REDIAL))
+            return policy.redial_delay()
+        return math.inf
 
-    def maybe_call_again(self, contact: Contact) -> None:
-        """After "call us again later": perhaps contact again later."""
+    def repeat_delay(self) -> float:
+        """After "call us again later": how long until the customer contacts again (``inf``: never)."""
         policy = self.policy
         if policy.repeat_probability and policy.repeat_draw() < policy.repeat_probability:
-            Wake(self.env, policy.repeat_delay(), self.contact_again, (contact, _REPEAT))
+            return policy.repeat_delay()
+        return math.inf
+
+    def maybe_redial(self, contact: Contact) -> None:
+        """After abandoning or hanging up in the IVR: perhaps call again later."""
+        self.again_later(contact, self.redial_delay(), _REDIAL, self.env._now)
+
+    def again_later(self, contact: Contact, delay: float, origin: int, since: float) -> None:
+        """The customer contacts again *delay* after *since* (not if *delay* is infinite)."""
+        if delay < math.inf:
+            Wake(self.env, since + delay - self.env._now, self.contact_again, (contact, origin))
 
     def contact_again(self, event: Event) -> None:
         """The same customer contacts again about the same problem."""
@@ -661,10 +718,11 @@ class Journey:
         if self.trace is not None:
             self.trace.append((now, step, contact.id, detail))
 
-    def end(self, contact: Contact, outcome: int) -> None:
-        """*contact* leaves the system: its row is written (a second end raises ``KeyError``)."""
+    def end(self, contact: Contact, outcome: int, t_end: float | None = None) -> None:
+        """*contact* leaves the system (now, or at *t_end*): its row is written (a second end
+        raises ``KeyError``)."""
         del self.live[contact.id]
-        self.log.write(contact, outcome, self.env._now)
+        self.log.write(contact, outcome, self.env._now if t_end is None else t_end)
 
     def close(self, horizon: float) -> None:
         """At the horizon, write the rows of contacts still in the system."""
@@ -672,8 +730,15 @@ class Journey:
             del self.live[contact.id]
             if contact.in_ivr:
                 contact.ivr_s = horizon - contact.t_arrive
+                contact.ivr_menus = sum(start < horizon for start in contact.menu)
                 contact.line_s += contact.ivr_s
                 self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)
+            elif contact.talking and contact.settles_at_wrap_up and \
+                    contact.t_start + contact.conversation_talk + contact.conversation_hold < horizon:
+                # the caller hung up before the horizon; only the agent's wrap-up was left
+                self.live[contact.id] = contact
+                self.conversation_ends(contact, contact.t_start + contact.conversation_talk
+                                       + contact.conversation_hold)
             elif contact.talking:
                 group = contact.agent_group
                 end = contact.t_start + contact.conversation_talk + contact.conversation_hold

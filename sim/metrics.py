@@ -142,6 +142,8 @@ class Measured:
     by_group: pd.DataFrame
     intraday_sums: pd.DataFrame
     """Per half-hour of the week: sums to pool over replications (see :func:`combine_intraday`)."""
+    contact_log: pd.DataFrame | None = None
+    """The contact log with its steps, when asked for (``--log contacts``)."""
 
 
 # ------------------------------------------------------------------------------ time integrals

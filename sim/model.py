@@ -209,5 +209,6 @@ def simulate(scenario: Scenario, replication: int = 0, trace: bool = False) -> R
         reasons=list(scenario.demand),
         queues=scenario.queue_names,
         groups=list(scenario.agents),
-        trace=journey.trace,
+        # the IVR logs a caller's menus when they start walking: order the log by time (stable)
+        trace=sorted(journey.trace, key=lambda entry: entry[0]) if journey.trace is not None else None,
     )

@@ -31,11 +31,36 @@ class Task:
     strategy: str
     replication: int
     scenario: Scenario
+    log_contacts: bool = False
+    """Also return the contact log with every step's times (``--log contacts``)."""
 
 
 def run_task(task: Task) -> Measured:
     """Simulate one task and measure it (runs in a worker process)."""
-    return measure(simulate(task.scenario, task.replication), task.strategy)
+    result = simulate(task.scenario, task.replication, trace=task.log_contacts)
+    measured = measure(result, task.strategy)
+    if task.log_contacts:
+        measured.contact_log = contact_log_with_steps(result, task.strategy)
+    return measured
+
+
+def contact_log_with_steps(result, strategy: str) -> pd.DataFrame:
+    """The contact log of a traced run, one row per contact, with every step and its time
+    (``steps``: list of ``step`` or ``step:detail``; ``step_times``: list of seconds)."""
+    steps: dict[int, list[str]] = {}
+    times: dict[int, list[float]] = {}
+    for time_s, step, contact, detail in result.trace:
+        if contact < 0:
+            continue
+        steps.setdefault(contact, []).append(step if detail is None else f"{step}:{detail}")
+        times.setdefault(contact, []).append(time_s)
+    log = result.contacts.copy()
+    log.insert(0, "replication", result.replication)
+    log.insert(0, "strategy", strategy)
+    log["reason"] = pd.Categorical.from_codes(log["reason"], result.reasons)
+    log["steps"] = [steps.get(contact, []) for contact in log["contact"]]
+    log["step_times"] = [times.get(contact, []) for contact in log["contact"]]
+    return log
 
 
 @dataclass
@@ -54,6 +79,8 @@ class StudyResult:
     """One row per strategy x replication x agent group (``by_group.csv``)."""
     intraday: pd.DataFrame
     """One row per strategy x half-hour of the week (``intraday.csv``)."""
+    contacts: pd.DataFrame | None
+    """With ``--log contacts``: every contact with every step's times (``contacts.parquet``)."""
     wall_time_s: float
     """Elapsed time of the tasks."""
     jobs: int
@@ -64,10 +91,10 @@ COMPARED_METRICS = [column for column in SUMMARY_COLUMNS if column not in ("stra
 """Metrics that appear in ``comparison.csv``."""
 
 
-def tasks_of(study: Study, replications: int | None = None) -> list[Task]:
+def tasks_of(study: Study, replications: int | None = None, log_contacts: bool = False) -> list[Task]:
     """Every strategy x replication of *study*, strategies in file order."""
     return [
-        Task(name, replication, scenario)
+        Task(name, replication, scenario, log_contacts)
         for name, scenario in study.strategies.items()
         for replication in range(replications or scenario.replications)
     ]
@@ -103,9 +130,9 @@ def run_tasks(tasks: list[Task], jobs: int, progress=None) -> list[Measured]:
 
 
 def run_study(study: Study, replications: int | None = None, jobs: int | None = None,
-              progress=None) -> StudyResult:
+              progress=None, log_contacts: bool = False) -> StudyResult:
     """Run every task of *study* and assemble the summary, comparison and daily tables."""
-    tasks = tasks_of(study, replications)
+    tasks = tasks_of(study, replications, log_contacts)
     jobs = jobs or default_jobs()
     started = time.perf_counter()
     results = run_tasks(tasks, jobs, progress)
@@ -118,6 +145,7 @@ def run_study(study: Study, replications: int | None = None, jobs: int | None = 
         by_queue=pd.concat([r.by_queue for r in results], ignore_index=True)[QUEUE_COLUMNS],
         by_group=pd.concat([r.by_group for r in results], ignore_index=True)[GROUP_COLUMNS],
         intraday=combine_intraday([r.intraday_sums for r in results])[INTRADAY_COLUMNS],
+        contacts=(pd.concat([r.contact_log for r in results], ignore_index=True) if log_contacts else None),
         wall_time_s=wall,
         jobs=min(jobs, len(tasks)),
     )

@@ -98,3 +98,16 @@ def test_available_after_shrinkage_rounds_half_up():
     assert available_agents(5, 0.3) == 4  # 3.5 -> 4
     assert available_agents(3, 0.3) == 2
     assert available_agents(7, 0.0) == 7
+
+
+def test_opening_hours_cache_agrees_with_a_plain_lookup():
+    import random
+
+    hours = OpeningHours({"weekdays": "07:00-12:00, 13:00-22:00", "sat": "08:00-18:00", "sun": "23:00-02:00"})
+    plain = OpeningHours({"weekdays": "07:00-12:00, 13:00-22:00", "sat": "08:00-18:00", "sun": "23:00-02:00"})
+    draw = random.Random(5)
+    times = sorted(draw.uniform(0, 3 * WEEK) for _ in range(3000)) + [draw.uniform(0, 3 * WEEK) for _ in range(3000)]
+    for t in times:
+        fresh = OpeningHours({"weekdays": "07:00-12:00, 13:00-22:00", "sat": "08:00-18:00", "sun": "23:00-02:00"})
+        assert hours.is_open(t) == fresh.is_open(t), t
+        assert plain.next_opening(t) == fresh.next_opening(t)

@@ -347,3 +347,23 @@ def test_conservation_with_every_outcome_type(seed, hangup, zero, confusion, res
             ends = starts + (agent_rows["talk_s"] + agent_rows["hold_s"] + agent_rows["acw_s"]).to_numpy()
             order = np.argsort(starts)
             assert (starts[order][1:] >= ends[order][:-1] - 1e-6).all()
+
+
+def test_log_contacts_writes_every_step_to_parquet(cli, tmp_path):
+    import pandas as pd
+
+    status, out, err = cli("run", "scenarios/ivr_maze_vs_callback.yaml", "--out", tmp_path / "o", "--quiet",
+                           "--replications", "1", "--jobs", "1", "--set", "horizon=2d", "--log", "contacts")
+    assert status == 0, err
+    assert "The journey" in out and "Misroutes" in out
+    log = pd.read_parquet(tmp_path / "o" / "contacts.parquet")
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv")
+    assert set(log["strategy"]) == {"maze", "flat_callback"}
+    assert len(log) == log.groupby("strategy").size().sum() and log["contact"].notna().all()
+    transferred = log[log["transfers"] > 0].iloc[0]
+    steps = list(transferred["steps"])
+    assert steps[0].startswith("arrive") and any(s.startswith("transfer") for s in steps)
+    assert steps[-1].startswith("end") and len(transferred["step_times"]) == len(steps)
+    assert list(transferred["step_times"]) == sorted(transferred["step_times"])
+    maze = summary[summary["strategy"] == "maze"].iloc[0]
+    assert maze["transfers"] == log[(log["strategy"] == "maze") & (log["t_arrive"] >= 0)]["transfers"].sum()
