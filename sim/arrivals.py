@@ -11,14 +11,13 @@ B_d``: the reason's daily volume, its day-of-week weight, its intraday share, an
 factor ``B_d`` (gamma, mean 1, CV from the calendar) common to every reason, so a busy day is busy
 everywhere and daily counts are overdispersed: Var = E + CV^2 E^2 (a mixed Poisson).
 
-The :func:`arrivals` process wakes once a day, generates the day's arrivals of every reason from
+The :class:`Arrivals` process wakes once a day, generates the day's arrivals of every reason from
 that reason's own random streams, merges them in time order and feeds them to the journey one
 event at a time (a callback chain: a SimPy event per arrival, one process wake-up per day).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,7 +135,7 @@ class ReasonArrivals:
 
 
 def merged_day(reasons: list[ReasonArrivals], start: float, end: float,
-               busyness: float = 1.0) -> Iterator[tuple]:
+               busyness: float = 1.0) -> list[tuple]:
     """The day's arrivals of all reasons as ``(instant, reason, score, patience, resolve draw)``
     in time order."""
     columns: list[list[np.ndarray]] = [[], [], [], [], []]
@@ -147,35 +146,69 @@ def merged_day(reasons: list[ReasonArrivals], start: float, end: float,
             column.append(values)
     merged = [np.concatenate(column) for column in columns]
     order = np.argsort(merged[0], kind="stable")
-    return zip(*(values[order].tolist() for values in merged))
+    return list(zip(*(values[order].tolist() for values in merged)))
 
 
-def arrivals(env: Environment, reasons: list[ReasonArrivals], horizon: float, arrive,
-             busyness=None):
-    """SimPy process: every day, schedule that day's arrivals, ``arrive(reason, z, patience, u)``.
-    *busyness* yields each day's factor (common to all reasons)."""
-    day = 0
-    while day * DAY < horizon:
-        start = day * DAY
-        end = min(start + DAY, horizon)
-        factor = next(busyness) if busyness is not None else 1.0
-        feed = merged_day(reasons, start, end, factor)
-        _chain(env, feed, arrive)
-        day += 1
-        yield env.timeout(min(end, horizon) - env.now)
+class DayFeed:
+    """Delivers one day's arrivals, one event at a time (each schedules the next, reusing one
+    event object).
+
+    Without a *planner*, an arrival is delivered at its instant. With one (the journey's
+    :meth:`~sim.journey.Journey.plan_entry`), each arrival's entry plan is decided first, and the
+    arrival is delivered when its first step that depends on the rest of the centre comes (after
+    the IVR, say); deliveries are then in that order."""
+
+    def __init__(self, env: Environment, items: list[tuple], arrive, planner=None):
+        if planner is None:
+            self.entries = [(item[0], item, None) for item in items]
+        else:
+            entries = []
+            for item in items:
+                delay, plan = planner(item[0], item[1])
+                entries.append((item[0] + delay, item, plan))
+            entries.sort(key=lambda entry: entry[0])
+            self.entries = entries
+        self.next = 0
+        """Index of the next entry to deliver."""
+        self._arrive = arrive
+        self._env = env
+        if self.entries:
+            Recurring(env, self._deliver).again(self.entries[0][0] - env._now, None)
+
+    def _deliver(self, event: Recurring) -> None:
+        entries, index = self.entries, self.next
+        _, item, plan = entries[index]
+        index += 1
+        self.next = index
+        self._arrive(item, plan)
+        if index < len(entries):
+            event.again(entries[index][0] - self._env._now, None)
+
+    def undelivered(self) -> list[tuple]:
+        """``(item, plan)`` of the arrivals not delivered yet."""
+        return [(item, plan) for _, item, plan in self.entries[self.next:]]
 
 
-def _chain(env: Environment, feed: Iterator[tuple], arrive) -> None:
-    """Deliver *feed*'s arrivals one event at a time: each arrival schedules the next (reusing
-    one event object)."""
+class Arrivals:
+    """Every day, the day's arrivals of every reason, delivered to ``arrive(item, plan)``."""
 
-    def deliver(event: Recurring) -> None:
-        _, reason, score, patience, resolve_draw = event._value
-        arrive(reason, score, patience, resolve_draw)
-        following = next(feed, None)
-        if following is not None:
-            event.again(following[0] - env._now, following)
+    def __init__(self, env: Environment, reasons: list[ReasonArrivals], horizon: float, arrive,
+                 busyness=None, planner=None):
+        self.feeds: list[DayFeed] = []
+        """The day feeds started so far."""
+        self.process = env.process(self._days(env, reasons, horizon, arrive, busyness, planner))
 
-    first = next(feed, None)
-    if first is not None:
-        Recurring(env, deliver).again(first[0] - env._now, first)
+    def _days(self, env, reasons, horizon, arrive, busyness, planner):
+        day = 0
+        while day * DAY < horizon:
+            start = day * DAY
+            end = min(start + DAY, horizon)
+            factor = next(busyness) if busyness is not None else 1.0
+            feed = DayFeed(env, merged_day(reasons, start, end, factor), arrive, planner)
+            self.feeds = [f for f in self.feeds if f.next < len(f.entries)] + [feed]
+            day += 1
+            yield env.timeout(end - env.now)
+
+    def undelivered(self) -> list[tuple]:
+        """Arrivals (before the horizon) not delivered yet: callers still in the IVR."""
+        return [entry for feed in self.feeds for entry in feed.undelivered()]

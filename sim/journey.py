@@ -9,9 +9,11 @@ check at most.
    the problem is: every agent group's handle time is a quantile of it, so it is drawn once, at
    arrival), its patience, and a uniform draw for the first conversation's resolution (common
    random numbers across strategies). Outside opening hours: :meth:`Journey.closed`.
-2. :meth:`Journey.walk_ivr` / :meth:`Journey.ivr_done` - the IVR: a prompt per menu, then hang
+2. :meth:`Journey.plan_walk` / :meth:`Journey.leave_ivr` - the IVR: a prompt per menu, then hang
    up, press 0, or pick an option by the *true* reason (misroutes), on to a menu, a queue, or a
-   self-service leaf; the walk is decided at entry (it depends on nothing else), one wake-up at exit.
+   self-service leaf. The walk depends on nothing else in the centre, so it is decided when the
+   caller arrives (:meth:`Journey.plan_entry`), and the contact is delivered when it leaves the
+   IVR: one event instead of one per menu and one for the arrival.
 3. :meth:`Journey.join_queue` - the longest-idle agent among the groups serving the queue answers
    at once; else the caller may hear the estimated wait and be offered a callback
    (:meth:`Journey.offer_callback`), and waits: abandonment is scheduled when patience runs out.
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from simpy import Environment
 from simpy.events import Event
@@ -165,6 +168,28 @@ class Contact:
         self.deadline = math.inf
 
 
+CLOSED = "closed"
+"""Entry plan of a contact that arrives while the centre is closed."""
+
+
+class IvrWalk(NamedTuple):
+    """A caller's walk through the IVR, decided when they enter it."""
+
+    duration: float
+    """From entering the IVR to leaving it."""
+    starts: list[float]
+    """When each menu started, after entering."""
+    names: list[str]
+    """Menu names, in order."""
+    choice: object
+    """``HANG_UP``, ``ZERO_OUT``, the last option's :class:`~sim.ivr.Destination`, or the
+    :class:`~sim.ivr.SelfServiceLeaf` reached."""
+    detail: object
+    """The last menu (hang-up, zero-out, queue), or whether self-service resolved the problem."""
+    leaf_start: float
+    """When self-service started, after entering."""
+
+
 @dataclass
 class JourneyPolicy:
     """Everything the journey decides with besides queues and agents: settings and samplers."""
@@ -222,40 +247,55 @@ class Journey:
         """Contacts in flight by id."""
         self.tracks_journey = log.journey
         """True if contacts record the journey columns."""
-        self.straight_to_queue = self.opening_hours is None and self.ivr is None
-        """True if every arrival goes straight to its queue (no closed hours, no IVR)."""
+        self.pending: dict[int, tuple] = {}
+        """Redials and repeat contacts scheduled but not yet delivered (see :meth:`again_later`)."""
+        self.planner = None if self.opening_hours is None and self.ivr is None else self.plan_entry
+        """What the arrivals ask for each arrival's entry plan (``None``: every arrival goes
+        straight to its queue)."""
         self.arrived = 0
         """Contacts created so far (the next contact id)."""
 
     # -- arriving ------------------------------------------------------------------------------
 
-    def arrive(self, reason: int, z: float, patience: float, u_resolve: float) -> None:
-        """A new contact about a new problem of *reason* arrives now."""
-        now = self.env._now
+    def plan_entry(self, instant: float, reason: int):
+        """What happens to a contact arriving at *instant* before anything depends on the rest of
+        the centre: ``(delay, plan)``. The plan is ``None`` (straight to its queue), ``CLOSED``
+        (the centre is closed), or an :class:`IvrWalk` decided now; the contact is delivered
+        *delay* after arriving, when its first step that depends on the centre comes."""
+        if self.opening_hours is not None and not self.opening_hours.is_open(instant):
+            return 0.0, CLOSED
+        if self.ivr is not None:
+            walk = self.plan_walk(reason)
+            return walk.duration, walk
+        return 0.0, None
+
+    def arrive(self, item: tuple, plan) -> None:
+        """A new contact about a new problem: ``item = (instant, reason, z, patience, u_resolve)``,
+        delivered now, after what *plan* (see :meth:`plan_entry`) says happened since *instant*."""
+        instant, reason, z, patience, u_resolve = item
         contact_id = self.arrived
         self.arrived = contact_id + 1
         # a new problem of a new customer: both take the contact's id (ids stay unique, and a
         # redial or repeat contact carries its first contact's ids)
-        contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, now)
+        contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, instant)
         if self.tracks_journey:
             contact.track_journey()
         self.live[contact_id] = contact
         if self.trace is not None:
-            self.trace.append((now, "arrive", contact_id, reason))
-        if self.straight_to_queue:
+            self.trace.append((instant, "arrive", contact_id, reason))
+        if plan is None:
             self.join_queue(contact, self.queues[self.right_queue[reason]])
         else:
-            self.start(contact)
+            self.enter(contact, plan)
 
-    def start(self, contact: Contact) -> None:
-        """A contact (new or again) reaches the centre: closed message, IVR, or straight to a queue."""
-        if self.opening_hours is not None and not self.opening_hours.is_open(self.env._now):
+    def enter(self, contact: Contact, plan) -> None:
+        """Carry out an entry plan: the closed message, or the end of the IVR walk."""
+        if plan is CLOSED:
             self.closed(contact)
-        elif self.ivr is not None:
-            contact.in_ivr = True
-            self.walk_ivr(contact)
-        else:
+        elif plan is None:
             self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
+        else:
+            self.leave_ivr(contact, plan)
 
     def closed(self, contact: Contact) -> None:
         """The centre is closed: leave, hold until the opening, or leave a callback request."""
@@ -274,53 +314,61 @@ class Journey:
 
     def _opened(self, event: Event) -> None:
         contact = event._value
-        if contact.callback:
+        if contact.callback or self.ivr is None:
             self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
-        elif self.ivr is not None:
-            contact.in_ivr = True
-            self.walk_ivr(contact)
-        else:
-            self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
+            return
+        walk = self.plan_walk(contact.reason)
+        contact.in_ivr = True
+        contact.menu = [self.env._now + offset for offset in walk.starts]
+        Wake(self.env, walk.duration, self._walked, (contact, walk))
+
+    def _walked(self, event: Event) -> None:
+        contact, walk = event._value
+        self.leave_ivr(contact, walk)
 
     # -- the IVR -------------------------------------------------------------------------------
 
-    def walk_ivr(self, contact: Contact) -> None:
-        """The caller walks the phone tree. Nothing in it depends on the rest of the centre, so the
-        whole walk (each menu's prompt, then hang up, press 0, or pick an option by the true
-        reason; a self-service leaf's time and result) is decided now, and one wake-up comes
-        when the caller leaves the IVR."""
-        now = self.env._now
+    def plan_walk(self, reason: int) -> IvrWalk:
+        """The caller's walk through the phone tree. Nothing in it depends on the rest of the
+        centre, so the whole walk is decided at once: each menu's prompt, then hang up, press 0,
+        or pick an option by the true reason; a self-service leaf's time and result."""
         menu = self.ivr.entry
         draw = self.policy.ivr_draw
-        trace = self.trace
         starts = []
-        t = now
+        names = []
+        t = 0.0
         while True:
             starts.append(t)
-            if trace is not None:
-                trace.append((t, "menu", contact.id, menu.name))
+            names.append(menu.name)
             t += menu.prompt()
-            choice = decide(menu, contact.reason, draw())
+            choice = decide(menu, reason, draw())
             if choice is HANG_UP or choice is ZERO_OUT or choice.menu is None:
                 break
             menu = choice.menu
-        contact.menu = starts
         if choice is HANG_UP or choice is ZERO_OUT or choice.queue is not None:
-            Wake(self.env, t - now, self.ivr_done, (contact, choice, menu))
-            return
+            return IvrWalk(t, starts, names, choice, menu, t)
         leaf = choice.leaf
-        if trace is not None:
-            trace.append((t, "self-service", contact.id, leaf.name))
+        leaf_start = t
         t += leaf.duration()
-        resolved = self.policy.self_service_draw() < leaf.resolves[contact.reason]
-        Wake(self.env, t - now, self.ivr_done, (contact, leaf, resolved))
+        resolved = self.policy.self_service_draw() < leaf.resolves[reason]
+        return IvrWalk(t, starts, names, leaf, resolved, leaf_start)
 
-    def ivr_done(self, event: Event) -> None:
-        """The caller leaves the IVR: hung up, self-served, or on to a queue."""
-        contact, choice, detail = event._value
-        self._leave_ivr(contact)
+    def leave_ivr(self, contact: Contact, walk: IvrWalk) -> None:
+        """The caller leaves the IVR now: hung up, self-served, or on to a queue."""
+        now = self.env._now
+        entered = now - walk.duration
+        contact.in_ivr = False
+        contact.ivr_s = walk.duration
+        contact.ivr_menus = len(walk.starts)
+        contact.line_s += walk.duration
+        choice, detail = walk.choice, walk.detail
+        if self.trace is not None:
+            for offset, name in zip(walk.starts, walk.names):
+                self.trace.append((entered + offset, "menu", contact.id, name))
+            if isinstance(choice, SelfServiceLeaf):
+                self.trace.append((entered + walk.leaf_start, "self-service", contact.id, choice.name))
         if choice is HANG_UP:
-            self._log(self.env._now, "ivr hang-up", contact, detail.name)
+            self._log(now, "ivr hang-up", contact, detail.name)
             self.end(contact, _IVR_HANGUP)
             self.maybe_redial(contact)
         elif choice is ZERO_OUT:
@@ -335,7 +383,11 @@ class Journey:
                 self.routed(contact, choice.queue if choice.queue is not None
                             else self.right_queue[contact.reason])
         else:
-            self.routed(contact, choice.queue)
+            queue = choice.queue
+            if queue != self.right_queue[contact.reason]:
+                self.routed(contact, queue)
+            else:
+                self.join_queue(contact, self.queues[queue])
 
     def routed(self, contact: Contact, queue: int) -> None:
         """The IVR sends the caller to *queue*; a queue other than their reason's is a misroute."""
@@ -344,12 +396,6 @@ class Journey:
             contact.wrong_queue = True
             self._log(self.env._now, "misrouted", contact, self.queues[queue].name)
         self.join_queue(contact, self.queues[queue])
-
-    def _leave_ivr(self, contact: Contact) -> None:
-        contact.in_ivr = False
-        contact.ivr_s = self.env._now - contact.t_arrive
-        contact.ivr_menus = len(contact.menu)
-        contact.line_s += contact.ivr_s
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -554,7 +600,8 @@ class Journey:
             self.trace.append((t_end, "end", contact.id, Conversation(result).name.lower()))
         if result == _RESOLVED:
             contact.resolved = 1
-            self.end(contact, _ANSWERED, t_end)
+            del self.live[contact.id]
+            self.log.write(contact, _ANSWERED, t_end)
         elif result == _UNRESOLVED:
             self.end(contact, _ANSWERED, t_end)
             self.again_later(contact, contact.follow_up, _REPEAT, t_end)
@@ -693,26 +740,47 @@ class Journey:
         self.again_later(contact, self.redial_delay(), _REDIAL, self.env._now)
 
     def again_later(self, contact: Contact, delay: float, origin: int, since: float) -> None:
-        """The customer contacts again *delay* after *since* (not if *delay* is infinite)."""
+        """The customer contacts again *delay* after *since* (not if *delay* is infinite); like a
+        new arrival, the contact is delivered when its first step that depends on the centre
+        comes (:meth:`plan_entry`)."""
         if delay < math.inf:
-            Wake(self.env, since + delay - self.env._now, self.contact_again, (contact, origin))
+            instant = since + delay
+            entry_delay, plan = self.plan_entry(instant, contact.reason)
+            again = (contact, origin, instant, plan)
+            self.pending[id(again)] = again
+            Wake(self.env, instant + entry_delay - self.env._now, self.contact_again, again)
 
     def contact_again(self, event: Event) -> None:
         """The same customer contacts again about the same problem."""
-        before, origin = event._value
-        now = self.env._now
+        again = event._value
+        del self.pending[id(again)]
+        before, origin, instant, plan = again
+        contact = self._again(before, origin, instant)
+        self.enter(contact, plan)
+
+    def _again(self, before: Contact, origin: int, instant: float) -> Contact:
         contact_id = self.arrived
         self.arrived = contact_id + 1
         contact = Contact(contact_id, before.customer, before.problem, before.reason, before.z,
-                          self.policy.again_patience[before.reason](), self.policy.again_resolve(), now)
+                          self.policy.again_patience[before.reason](), self.policy.again_resolve(),
+                          instant)
         contact.track_journey()
         contact.origin = origin
         contact.attempt = before.attempt + 1
         self.live[contact_id] = contact
-        self._log(now, "redial" if origin == _REDIAL else "repeat", contact, before.id)
-        self.start(contact)
+        self._log(instant, "redial" if origin == _REDIAL else "repeat", contact, before.id)
+        return contact
 
     # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _still_walking(self, contact: Contact, walk: IvrWalk, horizon: float, registered: bool = False) -> None:
+        """A contact that arrived before *horizon* and was still in the IVR at it."""
+        if registered:
+            del self.live[contact.id]
+        contact.ivr_s = horizon - contact.t_arrive
+        contact.ivr_menus = sum(contact.t_arrive + offset < horizon for offset in walk.starts)
+        contact.line_s += contact.ivr_s
+        self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)
 
     def _log(self, now: float, step: str, contact: Contact, detail) -> None:
         if self.trace is not None:
@@ -724,12 +792,26 @@ class Journey:
         del self.live[contact.id]
         self.log.write(contact, outcome, self.env._now if t_end is None else t_end)
 
-    def close(self, horizon: float) -> None:
-        """At the horizon, write the rows of contacts still in the system."""
+    def close(self, horizon: float, undelivered=()) -> None:
+        """At the horizon, write the rows of contacts still in the system: those in flight, and
+        those that arrived but were still walking the IVR (*undelivered* new arrivals as
+        ``(item, plan)``, and redials and repeats not yet delivered)."""
+        for item, plan in undelivered:
+            instant, reason, z, patience, u_resolve = item
+            contact_id = self.arrived
+            self.arrived = contact_id + 1
+            contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, instant)
+            if self.tracks_journey:
+                contact.track_journey()
+            self._still_walking(contact, plan, horizon)
+        for before, origin, instant, plan in list(self.pending.values()):
+            if instant < horizon:
+                self._still_walking(self._again(before, origin, instant), plan, horizon, registered=True)
+        self.pending.clear()
         for contact in list(self.live.values()):
             del self.live[contact.id]
             if contact.in_ivr:
-                contact.ivr_s = horizon - contact.t_arrive
+                contact.ivr_s = horizon - contact.menu[0]
                 contact.ivr_menus = sum(start < horizon for start in contact.menu)
                 contact.line_s += contact.ivr_s
                 self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)

@@ -22,7 +22,7 @@ import pandas as pd
 from simpy import Environment
 
 from sim.agents import AgentGroup
-from sim.arrivals import ReasonArrivals, arrivals, daily_busyness, rate_of
+from sim.arrivals import Arrivals, ReasonArrivals, daily_busyness, rate_of
 from sim.calendar import OpeningHours
 from sim.ivr import IvrTree
 from sim.journey import Journey, JourneyPolicy
@@ -180,7 +180,7 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
             patience=scenario.patience_of(name),
         ))
     busyness = daily_busyness(calendar.busyness_cv, streams("busyness"))
-    env.process(arrivals(env, reasons, scenario.horizon, journey.arrive, busyness))
+    journey.arrivals = Arrivals(env, reasons, scenario.horizon, journey.arrive, busyness, journey.planner)
     for group, spec in zip(groups, scenario.agents.values()):
         steps = weekly_roster(spec)
         if len(steps) > 1:
@@ -199,7 +199,7 @@ def simulate(scenario: Scenario, replication: int = 0, trace: bool = False) -> R
     finally:
         if collecting:
             gc.enable()
-    journey.close(scenario.horizon)
+    journey.close(scenario.horizon, journey.arrivals.undelivered())
     return RunResult(
         scenario=scenario,
         replication=replication,

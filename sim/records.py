@@ -207,10 +207,12 @@ class _Buffer:
 
     def table(self, sort_by: str | None = None) -> pd.DataFrame:
         rows = np.frombuffer(bytes(self.buffer), dtype=self.dtype)
+        # columns first (a packed record type copies slowly as a whole), then sort each
+        columns = {name: rows[name].astype(rows.dtype[name].newbyteorder("=")) for name in self.columns}
         if sort_by is not None:
-            rows = rows[np.argsort(rows[sort_by], kind="stable")]
-        return pd.DataFrame({name: np.ascontiguousarray(rows[name]).astype(rows.dtype[name].newbyteorder("="))
-                             for name in self.columns})
+            order = np.argsort(columns[sort_by], kind="stable")
+            columns = {name: values[order] for name, values in columns.items()}
+        return pd.DataFrame(columns)
 
 
 class ContactLog:

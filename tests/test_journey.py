@@ -237,7 +237,7 @@ ivr:
                               ("impatient", ["ivr.menus.main.hangup=1"])):
         scenario = scenario_from(text, *settings_, "demand.faq.queue=general", "demand.lost.queue=general",
                                  "demand.impatient.queue=general")
-        log = simulate(scenario).contacts.set_index("contact")
+        log = simulate(scenario).contacts.set_index("reason")  # reason codes: faq 0, lost 1, impatient 2
         if reason == "faq":
             assert log.loc[0, "outcome"] == Outcome.SELF_SERVED and log.loc[0, "resolved"] == 1
             assert log.loc[0, "ivr_s"] == 40 and np.isnan(log.loc[0, "t_queue"])
@@ -367,3 +367,61 @@ def test_log_contacts_writes_every_step_to_parquet(cli, tmp_path):
     assert list(transferred["step_times"]) == sorted(transferred["step_times"])
     maze = summary[summary["strategy"] == "maze"].iloc[0]
     assert maze["transfers"] == log[(log["strategy"] == "maze") & (log["t_arrive"] >= 0)]["transfers"].sum()
+
+
+def test_callers_still_in_the_ivr_at_the_horizon_are_recorded():
+    text = """
+horizon: 10m
+demand: {q: {arrival_times: [0s, 9m50s]}}
+agents: {a: {headcount: 1, serves: [q], handle_time: {dist: constant, value: 1m}}}
+patience: {dist: constant, value: 1s}
+redial: {probability: 1, delay: {dist: constant, value: 8m}}
+ivr:
+  entry: main
+  menus:
+    main:
+      prompt: {dist: constant, value: 30s}
+      options: {"1": {menu: second}}
+      choice: {q: {"1": 1}}
+    second:
+      prompt: {dist: constant, value: 30s}
+      options: {"1": {queue: q}}
+      choice: {q: {"1": 1}}
+"""
+    scenario = scenario_from(text.replace("9m50s", "9.85m"), "agents.a.handle_time.value=10m")
+    result = simulate(scenario, trace=True)
+    log = result.contacts.set_index("contact")
+    # contact 0 reaches the agent at 1m; the one arriving at 9m51s is still in the first menu at
+    # the horizon
+    in_ivr = log[log["outcome"] == Outcome.IN_IVR_AT_HORIZON]
+    assert len(in_ivr) == 1 and in_ivr.iloc[0]["ivr_menus"] == 1
+    assert in_ivr.iloc[0]["ivr_s"] == pytest.approx(600 - 591)
+    assert len(log) == 2
+
+
+def test_a_redial_still_in_the_ivr_at_the_horizon_is_recorded():
+    text = """
+horizon: 10m
+demand: {q: {arrival_times: [0s, 10s]}}
+agents: {a: {headcount: 1, serves: [q], handle_time: {dist: constant, value: 20m}}}
+patience: {dist: constant, value: 30s}
+redial: {probability: 1, delay: {dist: constant, value: 8m}}
+ivr:
+  entry: main
+  menus:
+    main:
+      prompt: {dist: constant, value: 30s}
+      options: {"1": {queue: q}}
+      choice: {q: {"1": 1}}
+"""
+    result = simulate(scenario_from(text), trace=True)
+    log = result.contacts.set_index("contact")
+    # contact 1 enters the queue at 40s and abandons at 70s; it redials at 9m10s, is in the IVR
+    # until 9m40s, and still waits at the horizon
+    assert list(log["origin"]) == [Origin.NEW, Origin.NEW, Origin.REDIAL]
+    assert log.loc[2, "t_arrive"] == 70 + 480
+    assert log.loc[2, "outcome"] == Outcome.WAITING_AT_HORIZON
+    late = scenario_from(text, "redial.delay.value=8.7m")
+    log = simulate(late).contacts
+    assert (log["outcome"] == Outcome.IN_IVR_AT_HORIZON).sum() == 1
+    assert log["contact"].tolist() == [0, 1, 2]
