@@ -18,6 +18,7 @@ event at a time (a callback chain: a SimPy event per arrival, one process wake-u
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ from simpy import Environment
 from sim.calendar import SLOT, intraday_shares, weekday_weights
 from sim.wakeups import Recurring
 from sim.scenario import Calendar, Reason
-from sim.units import DAY
+from sim.units import DAY, HOUR
 
 
 class ConstantRate:
@@ -204,10 +205,27 @@ class Arrivals:
             start = day * DAY
             end = min(start + DAY, horizon)
             factor = next(busyness) if busyness is not None else 1.0
-            feed = DayFeed(env, merged_day(reasons, start, end, factor), arrive, planner)
-            self.feeds = [f for f in self.feeds if f.next < len(f.entries)] + [feed]
+            items = merged_day(reasons, start, end, factor)
+            if planner is None:
+                self._start(DayFeed(env, items, arrive))
+            else:
+                # plan an hour at a time: entry plans are made just before they are needed, and
+                # only an hour's worth of them is held at once
+                instants = [item[0] for item in items]
+                hour = start
+                while hour < end:
+                    if hour > env.now:
+                        yield env.timeout(hour - env.now)
+                    low = bisect.bisect_left(instants, hour)
+                    high = bisect.bisect_left(instants, hour + HOUR)
+                    self._start(DayFeed(env, items[low:high], arrive, planner))
+                    hour += HOUR
             day += 1
-            yield env.timeout(end - env.now)
+            if end > env.now:
+                yield env.timeout(end - env.now)
+
+    def _start(self, feed: DayFeed) -> None:
+        self.feeds = [f for f in self.feeds if f.next < len(f.entries)] + [feed]
 
     def undelivered(self) -> list[tuple]:
         """Arrivals (before the horizon) not delivered yet: callers still in the IVR."""

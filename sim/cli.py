@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "minimal SimPy loop run in the same process, their ratio, and "
                                             "peak memory per caller.")
     bench.add_argument("--callers", type=_positive_int, default=500_000, help="callers per measurement (default 500000)")
-    bench.add_argument("--rounds", type=_positive_int, default=2, help="alternating rounds, best kept (default 2)")
+    bench.add_argument("--rounds", type=_positive_int, default=3,
+                       help="pairs (minimal model, then engine) per case; the median ratio is reported (default 3)")
     bench.add_argument("--case", action="append", choices=list(CASES),
                        help="run only this case (repeatable; default: all)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")

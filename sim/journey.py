@@ -37,8 +37,8 @@ row of the conversation log. (``env._now`` is read directly: it is SimPy's clock
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from simpy import Environment
 from simpy.events import Event
@@ -46,7 +46,7 @@ from simpy.events import Event
 from sim.agents import NO_AGENT, AgentGroup, longest_idle_group
 from sim.calendar import OpeningHours
 from sim.callbacks import estimated_wait, note_answered_wait
-from sim.ivr import HANG_UP, ZERO_OUT, IvrTree, SelfServiceLeaf, decide
+from sim.ivr import HANG_UP, ZERO_OUT, IvrTree, SelfServiceLeaf
 from sim.queues import WaitingLine
 from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome
 from sim.wakeups import Wake
@@ -172,22 +172,18 @@ CLOSED = "closed"
 """Entry plan of a contact that arrives while the centre is closed."""
 
 
-class IvrWalk(NamedTuple):
-    """A caller's walk through the IVR, decided when they enter it."""
+IvrWalk = tuple
+"""A caller's walk through the IVR, decided when they enter it: a plain tuple (a named tuple costs
+four times as much to make, on a path taken by every caller)
+``(duration, starts, names, choice, detail, leaf_start)``:
 
-    duration: float
-    """From entering the IVR to leaving it."""
-    starts: list[float]
-    """When each menu started, after entering."""
-    names: list[str]
-    """Menu names, in order."""
-    choice: object
-    """``HANG_UP``, ``ZERO_OUT``, the last option's :class:`~sim.ivr.Destination`, or the
-    :class:`~sim.ivr.SelfServiceLeaf` reached."""
-    detail: object
-    """The last menu (hang-up, zero-out, queue), or whether self-service resolved the problem."""
-    leaf_start: float
-    """When self-service started, after entering."""
+- ``duration``: from entering the IVR to leaving it;
+- ``starts``, ``names``: when each menu started (after entering) and its name;
+- ``choice``: ``HANG_UP``, ``ZERO_OUT``, the last option's :class:`~sim.ivr.Destination`, or the
+  :class:`~sim.ivr.SelfServiceLeaf` reached;
+- ``detail``: the last menu (hang-up, zero-out, queue), or whether self-service resolved the problem;
+- ``leaf_start``: when self-service started (after entering).
+"""
 
 
 @dataclass
@@ -266,7 +262,7 @@ class Journey:
             return 0.0, CLOSED
         if self.ivr is not None:
             walk = self.plan_walk(reason)
-            return walk.duration, walk
+            return walk[0], walk
         return 0.0, None
 
     def arrive(self, item: tuple, plan) -> None:
@@ -319,8 +315,8 @@ class Journey:
             return
         walk = self.plan_walk(contact.reason)
         contact.in_ivr = True
-        contact.menu = [self.env._now + offset for offset in walk.starts]
-        Wake(self.env, walk.duration, self._walked, (contact, walk))
+        contact.menu = [self.env._now + offset for offset in walk[1]]
+        Wake(self.env, walk[0], self._walked, (contact, walk))
 
     def _walked(self, event: Event) -> None:
         contact, walk = event._value
@@ -335,38 +331,40 @@ class Journey:
         menu = self.ivr.entry
         draw = self.policy.ivr_draw
         starts = []
-        names = []
+        names = [] if self.trace is not None else None  # menu names only matter to the log
         t = 0.0
         while True:
             starts.append(t)
-            names.append(menu.name)
+            if names is not None:
+                names.append(menu.name)
             t += menu.prompt()
-            choice = decide(menu, reason, draw())
+            bounds, outcomes = menu.outcomes[reason]  # sim.ivr.decide, inlined
+            choice = outcomes[min(bisect_right(bounds, draw()), len(bounds) - 1)]
             if choice is HANG_UP or choice is ZERO_OUT or choice.menu is None:
                 break
             menu = choice.menu
         if choice is HANG_UP or choice is ZERO_OUT or choice.queue is not None:
-            return IvrWalk(t, starts, names, choice, menu, t)
+            return (t, starts, names, choice, menu, t)
         leaf = choice.leaf
         leaf_start = t
         t += leaf.duration()
         resolved = self.policy.self_service_draw() < leaf.resolves[reason]
-        return IvrWalk(t, starts, names, leaf, resolved, leaf_start)
+        return (t, starts, names, leaf, resolved, leaf_start)
 
     def leave_ivr(self, contact: Contact, walk: IvrWalk) -> None:
         """The caller leaves the IVR now: hung up, self-served, or on to a queue."""
         now = self.env._now
-        entered = now - walk.duration
+        duration, starts, names, choice, detail, leaf_start = walk
         contact.in_ivr = False
-        contact.ivr_s = walk.duration
-        contact.ivr_menus = len(walk.starts)
-        contact.line_s += walk.duration
-        choice, detail = walk.choice, walk.detail
+        contact.ivr_s = duration
+        contact.ivr_menus = len(starts)
+        contact.line_s += duration
         if self.trace is not None:
-            for offset, name in zip(walk.starts, walk.names):
+            entered = now - duration
+            for offset, name in zip(starts, names):
                 self.trace.append((entered + offset, "menu", contact.id, name))
             if isinstance(choice, SelfServiceLeaf):
-                self.trace.append((entered + walk.leaf_start, "self-service", contact.id, choice.name))
+                self.trace.append((entered + leaf_start, "self-service", contact.id, choice.name))
         if choice is HANG_UP:
             self._log(now, "ivr hang-up", contact, detail.name)
             self.end(contact, _IVR_HANGUP)
@@ -746,7 +744,9 @@ class Journey:
         if delay < math.inf:
             instant = since + delay
             entry_delay, plan = self.plan_entry(instant, contact.reason)
-            again = (contact, origin, instant, plan)
+            # keep only what the next contact needs, not the contact itself (many wait for days)
+            before = (contact.id, contact.customer, contact.problem, contact.reason, contact.z, contact.attempt)
+            again = (before, origin, instant, plan)
             self.pending[id(again)] = again
             Wake(self.env, instant + entry_delay - self.env._now, self.contact_again, again)
 
@@ -758,17 +758,17 @@ class Journey:
         contact = self._again(before, origin, instant)
         self.enter(contact, plan)
 
-    def _again(self, before: Contact, origin: int, instant: float) -> Contact:
+    def _again(self, before: tuple, origin: int, instant: float) -> Contact:
+        before_id, customer, problem, reason, z, attempt = before
         contact_id = self.arrived
         self.arrived = contact_id + 1
-        contact = Contact(contact_id, before.customer, before.problem, before.reason, before.z,
-                          self.policy.again_patience[before.reason](), self.policy.again_resolve(),
-                          instant)
+        contact = Contact(contact_id, customer, problem, reason, z, self.policy.again_patience[reason](),
+                          self.policy.again_resolve(), instant)
         contact.track_journey()
         contact.origin = origin
-        contact.attempt = before.attempt + 1
+        contact.attempt = attempt + 1
         self.live[contact_id] = contact
-        self._log(instant, "redial" if origin == _REDIAL else "repeat", contact, before.id)
+        self._log(instant, "redial" if origin == _REDIAL else "repeat", contact, before_id)
         return contact
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -778,7 +778,7 @@ class Journey:
         if registered:
             del self.live[contact.id]
         contact.ivr_s = horizon - contact.t_arrive
-        contact.ivr_menus = sum(contact.t_arrive + offset < horizon for offset in walk.starts)
+        contact.ivr_menus = sum(contact.t_arrive + offset < horizon for offset in walk[1])
         contact.line_s += contact.ivr_s
         self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)
 
