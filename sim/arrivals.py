@@ -151,17 +151,26 @@ def merged_day(reasons: list[ReasonArrivals], start: float, end: float,
 
 
 class DayFeed:
-    """Delivers one day's arrivals, one event at a time (each schedules the next, reusing one
+    """Delivers a batch of arrivals, one event at a time (each schedules the next, reusing one
     event object).
 
-    Without a *planner*, an arrival is delivered at its instant. With one (the journey's
-    :meth:`~sim.journey.Journey.plan_entry`), each arrival's entry plan is decided first, and the
-    arrival is delivered when its first step that depends on the rest of the centre comes (after
-    the IVR, say); deliveries are then in that order."""
+    Without a *planner*, an arrival is delivered at its instant, as ``arrive(item, None)``. With
+    one (the journey's :meth:`~sim.journey.Journey.plan_entry`), each arrival's entry plan is
+    decided first, and the arrival is delivered when its first step that depends on the rest of
+    the centre comes (after the IVR, say), as ``arrive(item, plan)``; deliveries are then in that
+    order."""
 
     def __init__(self, env: Environment, items: list[tuple], arrive, planner=None):
+        self._env = env
+        self._arrive = arrive
+        self.next = 0
+        """Index of the next entry to deliver."""
         if planner is None:
-            self.entries = [(item[0], item, None) for item in items]
+            self.entries = items
+            """Items (no planner), or ``(delivery time, item, plan)``."""
+            self.planned = False
+            deliver = self._deliver_at_arrival
+            first = items[0][0] if items else None
         else:
             entries = []
             for item in items:
@@ -169,25 +178,33 @@ class DayFeed:
                 entries.append((item[0] + delay, item, plan))
             entries.sort(key=lambda entry: entry[0])
             self.entries = entries
-        self.next = 0
-        """Index of the next entry to deliver."""
-        self._arrive = arrive
-        self._env = env
-        if self.entries:
-            Recurring(env, self._deliver).again(self.entries[0][0] - env._now, None)
+            self.planned = True
+            deliver = self._deliver_planned
+            first = entries[0][0] if entries else None
+        if first is not None:
+            Recurring(env, deliver).again(first - env._now, None)
 
-    def _deliver(self, event: Recurring) -> None:
+    def _deliver_at_arrival(self, event: Recurring) -> None:
+        items, index = self.entries, self.next
+        self.next = index + 1
+        self._arrive(items[index], None)
+        if index + 1 < len(items):
+            event.again(items[index + 1][0] - self._env._now, None)
+
+    def _deliver_planned(self, event: Recurring) -> None:
         entries, index = self.entries, self.next
         _, item, plan = entries[index]
-        index += 1
-        self.next = index
+        self.next = index + 1
         self._arrive(item, plan)
-        if index < len(entries):
-            event.again(entries[index][0] - self._env._now, None)
+        if index + 1 < len(entries):
+            event.again(entries[index + 1][0] - self._env._now, None)
 
     def undelivered(self) -> list[tuple]:
         """``(item, plan)`` of the arrivals not delivered yet."""
-        return [(item, plan) for _, item, plan in self.entries[self.next:]]
+        rest = self.entries[self.next:]
+        if not self.planned:
+            return [(item, None) for item in rest]
+        return [(item, plan) for _, item, plan in rest]
 
 
 class Arrivals:

@@ -51,6 +51,8 @@ from sim.queues import WaitingLine
 from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome
 from sim.wakeups import Wake
 
+_INF = math.inf
+
 # plain ints: an enum member lookup costs tens of nanoseconds, and these sit on the hot path
 _DIALLED = int(Conversation.DIALLED)
 _CONVERSATION_DROPPED = int(Conversation.DROPPED)
@@ -440,10 +442,12 @@ class Journey:
         self._log(self.env._now, "callback accepted", contact, offer.mode)
         if offer.mode == "scheduled":
             contact.deadline = self.env._now + offer.window
-            target = queue.callback_queue or queue
-            contact.at = target
-            contact.waiting = True
-            target.join(contact)
+            target = queue.callback_queue
+            if target is None:
+                contact.waiting = True
+                queue.join(contact)
+            else:
+                self.join_queue(contact, target)  # an idle agent there dials at once
             return True
         contact.waiting = True
         queue.join(contact)
@@ -529,22 +533,21 @@ class Journey:
                 hold = group.hold_duration()
             if group.after_call_work is not None:
                 acw = group.after_call_work()
-        contact.conversations += 1
-        follow_up = math.inf
+        conversations = contact.conversations = contact.conversations + 1
+        follow_up = _INF
         if group.drop_probability and group.drop_draw() < group.drop_probability:
             talk *= group.drop_draw()
             hold = 0.0
             result = _CONVERSATION_DROPPED
             if not group.call_back_dropped:
                 follow_up = self.redial_delay()
+        elif (contact.u_resolve if conversations == 1 else group.resolve_draw()) < group.resolve_probability:
+            result = _RESOLVED
+        elif group.escalate_to is not None and contact.attempt > group.escalate_after:
+            result = _ESCALATED
         else:
-            draw = contact.u_resolve if contact.conversations == 1 else group.resolve_draw()
-            result = _RESOLVED if draw < group.resolve_probability else _UNRESOLVED
-            if result == _UNRESOLVED:
-                if group.escalate_to is not None and contact.attempt > group.escalate_after:
-                    result = _ESCALATED
-                else:
-                    follow_up = self.repeat_delay()
+            result = _UNRESOLVED
+            follow_up = self.repeat_delay()
         contact.result = result
         contact.follow_up = follow_up
         contact.conversation_talk = talk
@@ -557,12 +560,12 @@ class Journey:
             contact.outbound_s += talk + hold
         else:
             contact.line_s += talk + hold
-        settles = acw > 0 and follow_up >= acw and result != _ESCALATED and not (
-            result == _CONVERSATION_DROPPED and group.call_back_dropped)
-        contact.settles_at_wrap_up = settles
-        if settles:
+        if acw > 0 and follow_up >= acw and result != _ESCALATED and not (
+                result == _CONVERSATION_DROPPED and group.call_back_dropped):
+            contact.settles_at_wrap_up = True
             group.steps[contact.agent].again(talk + hold + acw, contact, self.wrapped_up)
         else:
+            contact.settles_at_wrap_up = False
             group.steps[contact.agent].again(talk + hold, contact, self.hang_up)
 
     def hang_up(self, event: Event) -> None:

@@ -425,3 +425,42 @@ ivr:
     log = simulate(late).contacts
     assert (log["outcome"] == Outcome.IN_IVR_AT_HORIZON).sum() == 1
     assert log["contact"].tolist() == [0, 1, 2]
+
+
+def test_scheduled_callback_served_by_an_outbound_group_within_its_window():
+    text = """
+horizon: 1d
+queues: {q: {callback: {offer_above: 0s, accept: 1, mode: scheduled, queue: callbacks, window: 10m}},
+         callbacks: {}}
+demand: {q: {arrival_times: [0s, 1s]}}
+agents:
+  inbound: {headcount: 1, serves: [q], handle_time: {dist: constant, value: 5m}}
+  outbound: {headcount: 1, serves: [callbacks], handle_time: {dist: constant, value: 4m}}
+outbound: {reach_probability: 1, dial_time: {dist: constant, value: 10s}}
+"""
+    result = simulate(scenario_from(text), trace=True)
+    assert steps(result.trace, "callback accepted", "dial", "reached", "answer") == [
+        (0.0, "answer", 0, "inbound#0"), (1.0, "callback accepted", 1, "scheduled"),
+        (1.0, "dial", 1, "outbound#0"), (11.0, "reached", 1, "outbound#0")]
+    log = result.contacts.set_index("contact")
+    assert log.loc[1, "callback_within_window"] == 1 and log.loc[1, "t_answer"] == 11
+    late = simulate(scenario_from(text, "queues.q.callback.window=5s")).contacts.set_index("contact")
+    assert late.loc[1, "callback_within_window"] == 0
+
+
+def test_estimated_wait_position_and_recent():
+    from sim.agents import AgentGroup
+    from sim.callbacks import estimated_wait, note_answered_wait
+    from sim.queues import WaitingLine
+
+    queue = WaitingLine("q", 0)
+    queue.groups = [AgentGroup("a", 0, 4, 0.0, [lambda z: 1.0], 42.0)]
+    queue.mean_handle_s = 300.0
+    queue.estimate = "position"
+    assert estimated_wait(queue) == 300.0 / 4  # first in line: one handle time over four agents
+    queue.waiting = 7
+    assert estimated_wait(queue) == 8 * 300.0 / 4
+    queue.estimate = "recent"
+    for wait in [100.0] * 200:
+        note_answered_wait(queue, wait)
+    assert estimated_wait(queue) == pytest.approx(100.0)
