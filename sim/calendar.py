@@ -180,3 +180,36 @@ class OpeningHours:
         if position < len(self.starts):
             return week_start + self.starts[position]
         return week_start + WEEK + self.starts[0]
+
+    def open_seconds(self, t: float) -> float:
+        """Open seconds from time 0 until *t* (working time elapsed: an engineer's hours)."""
+        weeks, within = divmod(t, WEEK)
+        per_week = sum(end - start for start, end in zip(self.starts, self.ends))
+        done = 0.0
+        for start, end in zip(self.starts, self.ends):
+            if within <= start:
+                break
+            done += min(within, end) - start
+        return weeks * per_week + done
+
+    def after_open_seconds(self, t: float, amount: float) -> float:
+        """The instant when *amount* open seconds have passed since *t* (a fix of *amount* working
+        seconds started at *t* finishes then); ``inf`` if the centre never opens."""
+        per_week = sum(end - start for start, end in zip(self.starts, self.ends))
+        if amount <= 0:
+            return t
+        if per_week <= 0:
+            return float("inf")
+        target = self.open_seconds(t) + amount
+        weeks, rest = divmod(target, per_week)
+        if rest == 0:  # exactly at the end of the week's last open interval
+            weeks -= 1
+            rest = per_week
+        done = 0.0
+        for start, end in zip(self.starts, self.ends):
+            length = end - start
+            if done + length >= rest:
+                return weeks * WEEK + start + (rest - done)
+            done += length
+        return weeks * WEEK + self.ends[-1]  # pragma: no cover - rounding guard
+

@@ -191,7 +191,7 @@ def _progress(quiet: bool) -> Progress:
 
 def command_run(args) -> int:
     from sim import metrics, report
-    from sim.records import COLUMN_DOCS
+    from sim.records import COLUMN_DOCS, PROBLEM_DOCS
     from sim.runner import default_jobs, run_study, tasks_of
     from sim.textbook import textbook_figures
 
@@ -213,8 +213,9 @@ def command_run(args) -> int:
     if reference is not None:
         notes.append(_reference_sentence(reference))
     journey = any(scenario.uses_journey for scenario in study.strategies.values())
+    prevention = any(scenario.has_population for scenario in study.strategies.values())
     page = report.build_report(first.name, result.comparison, result.timeseries, currency, notes,
-                               intraday=result.intraday, journey=journey)
+                               intraday=result.intraday, journey=journey, prevention=prevention)
     replications = args.replications or first.replications
     info = manifest(
         scenario=str(args.scenario), name=first.name, seed=first.seed, replications=replications,
@@ -234,11 +235,16 @@ def command_run(args) -> int:
         "scenario.yaml": lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8"),
         "manifest.json": lambda p: write_json(p, info),
     }
+    if result.root_causes is not None:
+        files["root_causes.csv"] = lambda p: write_csv(p, result.root_causes)
+        files["fixes.csv"] = lambda p: write_csv(p, result.fixes)
+        info["files"] += ["root_causes.csv", "fixes.csv"]
+        info["problem_columns"] = PROBLEM_DOCS
     if log_contacts:
         files["contacts.parquet"] = lambda p: result.contacts.to_parquet(p, index=False)
         info["files"].append("contacts.parquet")
     write_folder(out, files)
-    _print_headline(result.comparison, currency, reference, replications, journey)
+    _print_headline(result.comparison, currency, reference, replications, journey, prevention)
     stdout.print(f"wrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f}s "
                  f"on {result.jobs} process(es)", markup=False)
     return 0
@@ -277,8 +283,9 @@ def _metric_table(title: str, comparison, metrics, currency: str):
     return table
 
 
-def _print_headline(comparison, currency: str, reference, replications: int, journey: bool) -> None:
-    from sim.report import HEADLINE, JOURNEY, fmt
+def _print_headline(comparison, currency: str, reference, replications: int, journey: bool,
+                    prevention: bool = False) -> None:
+    from sim.report import HEADLINE, JOURNEY, PREVENTION, fmt
 
     table = _metric_table(f"Headline: mean [95% CI] over {replications} replication(s); "
                           "other strategies: paired difference vs the first", comparison, HEADLINE, currency)
@@ -291,6 +298,9 @@ def _print_headline(comparison, currency: str, reference, replications: int, jou
     if journey:
         stdout.print(_metric_table("The journey: mean [95% CI] per replication; paired difference vs the first",
                                    comparison, JOURNEY, currency))
+    if prevention:
+        stdout.print(_metric_table("Problems and prevention: mean [95% CI] per replication; paired difference "
+                                   "vs the first", comparison, PREVENTION, currency))
 
 
 def command_erlang(args) -> int:

@@ -55,6 +55,7 @@ _INF = math.inf
 
 # plain ints: an enum member lookup costs tens of nanoseconds, and these sit on the hot path
 _DIALLED = int(Conversation.DIALLED)
+_DISPATCHED = int(Conversation.DISPATCHED)
 _CONVERSATION_DROPPED = int(Conversation.DROPPED)
 _ESCALATED = int(Conversation.ESCALATED)
 _NOT_REACHED = int(Conversation.NOT_REACHED)
@@ -90,7 +91,7 @@ class Contact:
 
     __slots__ = (
         # identity and draws made at arrival
-        "id", "customer", "problem", "reason", "z", "patience", "u_resolve", "t_arrive",
+        "id", "customer", "problem", "case", "reason", "z", "patience", "u_resolve", "t_arrive",
         # the core columns
         "queue", "group", "t_queue", "t_answer", "wait_s", "talk_s", "hold_s", "line_s", "resolved",
         "callback",
@@ -103,7 +104,7 @@ class Contact:
         "origin", "attempt", "ivr_s", "ivr_menus", "zero_out", "misrouted", "transfers", "escalations",
         "callback_offered", "callback_accepted", "callback_attempts", "callback_wait_s", "outbound_s",
         "announced_wait_s",
-        "callback_within_window", "menu", "deadline",
+        "callback_within_window", "tagged", "menu", "deadline",
     )
 
     def __init__(self, contact_id: int, customer: int, problem: int, reason: int, z: float,
@@ -113,6 +114,8 @@ class Contact:
         """Who calls; a later contact about the same problem carries the same customer."""
         self.problem = problem
         """What the call is about; redials and repeat contacts carry the same problem."""
+        self.case = None
+        """The problem in flight (:class:`~sim.problems.Problem`) when customers are modelled."""
         self.reason = reason
         self.z = z
         """Standard normal complexity score: every group's handle time is a quantile of it."""
@@ -166,6 +169,7 @@ class Contact:
         self.outbound_s = 0.0
         self.announced_wait_s = NAN
         self.callback_within_window = 0
+        self.tagged = 0
         self.menu = None
         self.deadline = math.inf
 
@@ -252,6 +256,25 @@ class Journey:
         straight to its queue)."""
         self.arrived = 0
         """Contacts created so far (the next contact id)."""
+        self.problems = None
+        """The customers' problems (:class:`~sim.problems.Problems`) when customers are modelled:
+        contacts report to it as they end, are handled, resolve or give up."""
+        self.log_write = log.write
+        """Writes a contact's row (and, with problems, adds the contact to its problem)."""
+
+    def attach_problems(self, problems) -> None:
+        """Customers are modelled: contacts come from *problems* and report back to it."""
+        self.problems = problems
+        problems.journey = self
+        write = self.log.write
+        ended = problems.contact_ended
+
+        def log_write(contact, outcome, t_end):
+            write(contact, outcome, t_end)
+            if contact.case is not None:
+                ended(contact, outcome)
+
+        self.log_write = log_write
 
     # -- arriving ------------------------------------------------------------------------------
 
@@ -286,6 +309,22 @@ class Journey:
         else:
             self.enter(contact, plan)
 
+    def arrive_about(self, problem, instant: float, plan, patience: float, u_resolve: float) -> None:
+        """A customer's first contact about *problem* (customers modelled), delivered now, after
+        what *plan* (see :meth:`plan_entry`) says happened since *instant*."""
+        contact_id = self.arrived
+        self.arrived = contact_id + 1
+        reason = problem.cause.reason
+        contact = Contact(contact_id, problem.customer, problem.id, reason, problem.z, patience, u_resolve,
+                          instant)
+        contact.case = problem
+        contact.track_journey()
+        self.problems.contact_started(problem, contact_id, instant)
+        self.live[contact_id] = contact
+        if self.trace is not None:
+            self.trace.append((instant, "arrive", contact_id, reason))
+        self.enter(contact, plan)
+
     def enter(self, contact: Contact, plan) -> None:
         """Carry out an entry plan: the closed message, or the end of the IVR walk."""
         if plan is CLOSED:
@@ -302,6 +341,8 @@ class Journey:
         self._log(now, "closed", contact, mode)
         if mode == "leave":
             self.end(contact, _CLOSED)
+            if contact.case is not None:
+                self.problems.gave_up(contact.case, now)
             return
         opening = self.opening_hours.next_opening(now)
         if mode == "callback":
@@ -379,6 +420,8 @@ class Journey:
             if detail:
                 contact.resolved = 1
                 self.end(contact, _SELF_SERVED)
+                if contact.case is not None:
+                    self.problems.resolved(contact.case, now, self_served=True)
             else:
                 self.routed(contact, choice.queue if choice.queue is not None
                             else self.right_queue[contact.reason])
@@ -469,7 +512,6 @@ class Journey:
         else:
             contact.wait_s += waited
             contact.line_s += waited
-        contact.line_s += waited
         if self.trace is not None:
             self.trace.append((now, "abandon", contact.id, None))
         self.end(contact, _ABANDONED)
@@ -481,23 +523,20 @@ class Journey:
         """*agent* of *group* takes *contact* now."""
         now = self.env._now
         waited = now - contact.t_enqueue
-        if contact.virtual:
-            contact.callback_wait_s += waited
-        else:
-            contact.wait_s += waited
-            contact.line_s += waited
         contact.agent_group = group
         contact.agent = agent
         contact.t_start = now
         if contact.virtual:
+            contact.callback_wait_s += waited
             self.dial(contact)
             return
+        contact.wait_s += waited
+        contact.line_s += waited
         if contact.group < 0:
             contact.group = group.index
             contact.t_answer = now
-        queue = contact.at
-        if queue.estimate == "recent":
-            note_answered_wait(queue, waited)
+        if contact.at.recent:
+            note_answered_wait(contact.at, waited)
         if self.trace is not None:
             self.trace.append((now, "answer", contact.id, f"{group.name}#{agent}"))
         if contact.wrong_queue:
@@ -542,7 +581,7 @@ class Journey:
             if not group.call_back_dropped:
                 follow_up = self.redial_delay()
         elif (contact.u_resolve if conversations == 1 else group.resolve_draw()) < group.resolve_probability:
-            result = _RESOLVED
+            result = _DISPATCHED if contact.case is not None and contact.case.needs_visit else _RESOLVED
         elif group.escalate_to is not None and contact.attempt > group.escalate_after:
             result = _ESCALATED
         else:
@@ -599,10 +638,17 @@ class Journey:
             contact.conversation_acw)
         if self.trace is not None:
             self.trace.append((t_end, "end", contact.id, Conversation(result).name.lower()))
+        if contact.case is not None:
+            self.problems.handled(contact, t_end)
         if result == _RESOLVED:
             contact.resolved = 1
             del self.live[contact.id]
-            self.log.write(contact, _ANSWERED, t_end)
+            self.log_write(contact, _ANSWERED, t_end)
+            if contact.case is not None:
+                self.problems.resolved(contact.case, t_end)
+        elif result == _DISPATCHED:
+            self.end(contact, _ANSWERED, t_end)
+            self.problems.dispatch(contact.case, t_end)
         elif result == _UNRESOLVED:
             self.end(contact, _ANSWERED, t_end)
             self.again_later(contact, contact.follow_up, _REPEAT, t_end)
@@ -682,6 +728,8 @@ class Journey:
         self._log(now, "not reached", contact, contact.callback_attempts)
         if contact.callback_attempts >= self.policy.attempts:
             self.end(contact, _CALLBACK_FAILED)
+            if contact.case is not None:
+                self.problems.gave_up(contact.case, now)
         else:
             Wake(self.env, self.policy.retry_delay(), self._retry, contact)
         self.agent_free(group, agent)
@@ -748,28 +796,55 @@ class Journey:
             instant = since + delay
             entry_delay, plan = self.plan_entry(instant, contact.reason)
             # keep only what the next contact needs, not the contact itself (many wait for days)
-            before = (contact.id, contact.customer, contact.problem, contact.reason, contact.z, contact.attempt)
+            before = (contact.id, contact.customer, contact.problem, contact.reason, contact.z, contact.attempt,
+                      contact.case)
             again = (before, origin, instant, plan)
             self.pending[id(again)] = again
             Wake(self.env, instant + entry_delay - self.env._now, self.contact_again, again)
+        elif contact.case is not None:
+            self.problems.gave_up(contact.case, since)
+
+    def contact_again_about(self, problem, now: float) -> None:
+        """After a failed technician's visit: the customer contacts again (``call_again``), or
+        gives up."""
+        delay = self.repeat_delay()
+        if delay == math.inf:
+            self.problems.gave_up(problem, now)
+            return
+        instant = now + delay
+        entry_delay, plan = self.plan_entry(instant, problem.cause.reason)
+        before = (problem.last_contact, problem.customer, problem.id, problem.cause.reason, problem.z,
+                  problem.attempts, problem)
+        again = (before, _REPEAT, instant, plan)
+        self.pending[id(again)] = again
+        Wake(self.env, instant + entry_delay - now, self.contact_again, again)
 
     def contact_again(self, event: Event) -> None:
-        """The same customer contacts again about the same problem."""
+        """The same customer contacts again about the same problem (unless they have left)."""
         again = event._value
         del self.pending[id(again)]
         before, origin, instant, plan = again
+        case = before[6]
+        if case is not None and not self.problems.population.is_active(case.customer, instant):
+            self.problems.customer_left(case, instant)
+            return
         contact = self._again(before, origin, instant)
         self.enter(contact, plan)
 
     def _again(self, before: tuple, origin: int, instant: float) -> Contact:
-        before_id, customer, problem, reason, z, attempt = before
+        before_id, customer, problem, reason, z, attempt, case = before
         contact_id = self.arrived
         self.arrived = contact_id + 1
-        contact = Contact(contact_id, customer, problem, reason, z, self.policy.again_patience[reason](),
+        patience = self.policy.again_patience[reason]()
+        contact = Contact(contact_id, customer, problem, reason, z,
+                          patience if case is None else patience * case.patience_factor,
                           self.policy.again_resolve(), instant)
         contact.track_journey()
         contact.origin = origin
         contact.attempt = attempt + 1
+        if case is not None:
+            contact.case = case
+            self.problems.contact_started(case, contact_id, instant)
         self.live[contact_id] = contact
         self._log(instant, "redial" if origin == _REDIAL else "repeat", contact, before_id)
         return contact
@@ -783,7 +858,7 @@ class Journey:
         contact.ivr_s = horizon - contact.t_arrive
         contact.ivr_menus = sum(contact.t_arrive + offset < horizon for offset in walk[1])
         contact.line_s += contact.ivr_s
-        self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)
+        self.log_write(contact, _IN_IVR_AT_HORIZON, horizon)
 
     def _log(self, now: float, step: str, contact: Contact, detail) -> None:
         if self.trace is not None:
@@ -793,7 +868,7 @@ class Journey:
         """*contact* leaves the system (now, or at *t_end*): its row is written (a second end
         raises ``KeyError``)."""
         del self.live[contact.id]
-        self.log.write(contact, outcome, self.env._now if t_end is None else t_end)
+        self.log_write(contact, outcome, self.env._now if t_end is None else t_end)
 
     def close(self, horizon: float, undelivered=()) -> None:
         """At the horizon, write the rows of contacts still in the system: those in flight, and
@@ -817,7 +892,7 @@ class Journey:
                 contact.ivr_s = horizon - contact.menu[0]
                 contact.ivr_menus = sum(start < horizon for start in contact.menu)
                 contact.line_s += contact.ivr_s
-                self.log.write(contact, _IN_IVR_AT_HORIZON, horizon)
+                self.log_write(contact, _IN_IVR_AT_HORIZON, horizon)
             elif contact.talking and contact.settles_at_wrap_up and \
                     contact.t_start + contact.conversation_talk + contact.conversation_hold < horizon:
                 # the caller hung up before the horizon; only the agent's wrap-up was left
@@ -831,11 +906,11 @@ class Journey:
                                          contact.agent, _UNFINISHED, contact.callback,
                                          contact.t_start, contact.conversation_talk,
                                          contact.conversation_hold, contact.conversation_acw)
-                self.log.write(contact, _IN_SERVICE_AT_HORIZON, end)
+                self.log_write(contact, _IN_SERVICE_AT_HORIZON, end)
             else:
                 if contact.waiting and contact.virtual:
                     contact.callback_wait_s += horizon - contact.t_enqueue
                 elif contact.waiting:
                     contact.wait_s += horizon - contact.t_enqueue
                     contact.line_s += horizon - contact.t_enqueue
-                self.log.write(contact, _WAITING_AT_HORIZON, horizon)
+                self.log_write(contact, _WAITING_AT_HORIZON, horizon)

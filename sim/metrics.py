@@ -33,7 +33,7 @@ import pandas as pd
 
 from sim.calendar import DAYS, SLOT, SLOTS_PER_DAY
 from sim.model import RunResult
-from sim.records import Conversation, Origin, Outcome
+from sim.records import RESOLVED_OUTCOMES, Conversation, Origin, Outcome, ProblemOutcome
 from sim.units import DAY, HOUR, WEEK
 
 SUMMARY_COLUMNS: list[str] = [
@@ -43,9 +43,11 @@ SUMMARY_COLUMNS: list[str] = [
     "fte_rostered", "fcr", "contacts_per_problem", "problems", "ivr_self_served", "ivr_hangups",
     "misroutes", "transfers", "escalations", "callbacks_offered", "callbacks_accepted",
     "callbacks_failed", "dropped", "redials", "repeat_contacts", "mean_ivr_s", "mean_on_hold_s",
-    "mean_time_in_system_s", "churned",
-    "cost_agents", "cost_ops", "cost_telephony", "cost_callbacks", "cost_notifications",
-    "cost_service_total", "revenue_lost_churn", "cost_total",
+    "mean_time_in_system_s", "silent_problems", "follow_on_problems", "failure_demand_share",
+    "mean_time_to_resolution_h", "web_deflected", "field_visits", "notifications", "fixes_completed",
+    "ops_hours", "customers_start", "customers_acquired", "customers_left", "customers_end", "churned",
+    "cost_agents", "cost_ops", "cost_telephony", "cost_callbacks", "cost_notifications", "cost_field",
+    "cost_web", "cost_service_total", "revenue_lost_churn", "cost_total",
 ]
 """Columns of ``summary.csv``, in order."""
 
@@ -72,7 +74,7 @@ SUMMARY_DOCS: dict[str, str] = {
     "fte_rostered": "rostered agent hours / (staffing.fte_hours_per_week x weeks in the window)",
     "fcr": "problems resolved on their first contact / problems that led to a contact",
     "contacts_per_problem": "contacts / problems that led to a contact",
-    "problems": "problems whose first contact arrived in the window",
+    "problems": "problems that began in the window (with customers); else problems whose first contact arrived in it",
     "ivr_self_served": "contacts resolved by IVR self-service",
     "ivr_hangups": "contacts that hung up in the IVR",
     "misroutes": "contacts the IVR sent to a queue other than their reason's",
@@ -87,12 +89,27 @@ SUMMARY_DOCS: dict[str, str] = {
     "mean_ivr_s": "mean time a call spent in the IVR (s)",
     "mean_on_hold_s": "mean time an offered contact spent on hold on the line: queue waits over every hop and consult holds, callback waits excluded (s)",
     "mean_time_in_system_s": "mean time from arrival to the end of contacts that ended before the horizon (s)",
+    "silent_problems": "problems that began in the window and never led to a contact (silent sufferers)",
+    "follow_on_problems": "problems in the window set off by an earlier problem",
+    "failure_demand_share": "contacts about failure demand (root causes, incidents) / contacts about any problem",
+    "mean_time_to_resolution_h": "mean time from a problem's onset (else its first contact) to its resolution, over resolved problems (h)",
+    "web_deflected": "value-demand requests resolved on the web before any contact",
+    "field_visits": "technician visits in the window",
+    "notifications": "proactive notices sent in the window",
+    "fixes_completed": "root-cause fixes that landed in the window",
+    "ops_hours": "engineer-hours spent on fixes in the window",
+    "customers_start": "active customers at the start of the window",
+    "customers_acquired": "customers who joined in the window",
+    "customers_left": "customers who left in the window (customers_end = start + acquired - left)",
+    "customers_end": "active customers at the horizon",
     "churned": "customers lost in the window (0 until churn is modelled)",
     "cost_agents": "rostered agent hours x hourly cost",
-    "cost_ops": "operations engineers (0 until the operations loop is modelled)",
+    "cost_ops": "engineer-hours spent on fixes x operations.hourly_cost",
     "cost_telephony": "inbound minutes in the IVR, in queue and talking x telephony_per_minute",
     "cost_callbacks": "outbound callback minutes (dialling and talking) x outbound_per_minute",
-    "cost_notifications": "proactive notices (0 until incidents are modelled)",
+    "cost_notifications": "proactive notices x notifications.cost_per_notice",
+    "cost_field": "technician visits x their cost",
+    "cost_web": "web self-service resolutions x web_self_service.cost_per_use",
     "cost_service_total": "every cost of running service above",
     "revenue_lost_churn": "revenue churned customers would have paid until the horizon",
     "cost_total": "cost_service_total + revenue_lost_churn",
@@ -100,8 +117,8 @@ SUMMARY_DOCS: dict[str, str] = {
 
 TIMESERIES_COLUMNS: list[str] = [
     "strategy", "replication", "day", "calls", "offered", "answered", "abandoned", "asa_s",
-    "service_level", "occupancy", "problems", "open_root_causes", "churned_to_date",
-    "cost_to_date",
+    "service_level", "occupancy", "problems", "failure_demand_share", "fixes_completed",
+    "open_root_causes", "churned_to_date", "cost_to_date",
 ]
 """Columns of ``timeseries.csv``: one row per strategy x replication x day of the window."""
 
@@ -142,6 +159,10 @@ class Measured:
     by_group: pd.DataFrame
     intraday_sums: pd.DataFrame
     """Per half-hour of the week: sums to pool over replications (see :func:`combine_intraday`)."""
+    root_causes: pd.DataFrame | None = None
+    """Per cause (customer population runs): ``root_causes.csv`` rows."""
+    fixes: pd.DataFrame | None = None
+    """Per fix started: ``fixes.csv`` rows."""
     contact_log: pd.DataFrame | None = None
     """The contact log with its steps, when asked for (``--log contacts``)."""
 
@@ -203,7 +224,7 @@ def _mean(values) -> float:
 
 
 HANDLED = (Conversation.RESOLVED, Conversation.UNRESOLVED, Conversation.ESCALATED, Conversation.DROPPED,
-           Conversation.TRANSFERRED, Conversation.UNFINISHED)
+           Conversation.TRANSFERRED, Conversation.UNFINISHED, Conversation.DISPATCHED)
 """Conversation results that count as handling a contact (outbound dial attempts do not)."""
 
 
@@ -295,8 +316,9 @@ def measure(result: RunResult, strategy: str) -> Measured:
     costs = scenario.costs
     cost_telephony = float(_telephony_minutes(measured).sum()) * costs.telephony_per_minute
     cost_callbacks = float(measured["outbound_s"].sum()) / 60 * costs.outbound_per_minute
-    cost_ops = cost_notifications = 0.0
-    cost_service = cost_agents + cost_ops + cost_telephony + cost_callbacks + cost_notifications
+    beyond = _beyond_the_phone(result, measured)
+    cost_service = (cost_agents + beyond["cost_ops"] + cost_telephony + cost_callbacks
+                    + beyond["cost_notifications"] + beyond["cost_field"] + beyond["cost_web"])
     revenue_lost = 0.0
     weeks = (end - start) / WEEK
     outcome = measured["outcome"].to_numpy()
@@ -315,7 +337,7 @@ def measure(result: RunResult, strategy: str) -> Measured:
         "fte_rostered": rostered_total / HOUR / (scenario.staffing.fte_hours_per_week * weeks),
         "fcr": float(problems.mean()) if problem_count else math.nan,
         "contacts_per_problem": _safe(len(measured), problem_count),
-        "problems": problem_count,
+        "problems": beyond.pop("problems", problem_count),
         "ivr_self_served": int((outcome == Outcome.SELF_SERVED).sum()),
         "ivr_hangups": int((outcome == Outcome.IVR_HANGUP).sum()),
         "misroutes": int(measured["misrouted"].sum()),
@@ -330,12 +352,18 @@ def measure(result: RunResult, strategy: str) -> Measured:
         "mean_ivr_s": _mean(measured["ivr_s"]),
         "mean_on_hold_s": _mean((measured["wait_s"] + measured["hold_s"]).to_numpy()[offered_mask]),
         "mean_time_in_system_s": _mean((measured["t_end"] - measured["t_arrive"]).to_numpy()[ended]),
+        **{key: beyond[key] for key in ("silent_problems", "follow_on_problems", "failure_demand_share",
+                                         "mean_time_to_resolution_h", "web_deflected", "field_visits",
+                                         "notifications", "fixes_completed", "ops_hours", "customers_start",
+                                         "customers_acquired", "customers_left", "customers_end")},
         "churned": 0,
         "cost_agents": cost_agents,
-        "cost_ops": cost_ops,
+        "cost_ops": beyond["cost_ops"],
         "cost_telephony": cost_telephony,
         "cost_callbacks": cost_callbacks,
-        "cost_notifications": cost_notifications,
+        "cost_notifications": beyond["cost_notifications"],
+        "cost_field": beyond["cost_field"],
+        "cost_web": beyond["cost_web"],
         "cost_service_total": cost_service,
         "revenue_lost_churn": revenue_lost,
         "cost_total": cost_service + revenue_lost,
@@ -353,13 +381,138 @@ def measure(result: RunResult, strategy: str) -> Measured:
                                               "mean_acw_s")},
         })
 
+    root_causes, fixes = _cause_tables(result, strategy, measured)
     return Measured(
         summary=summary,
         daily=_daily(result, strategy, measured, conversations),
         by_queue=pd.DataFrame(queue_rows, columns=QUEUE_COLUMNS),
         by_group=pd.DataFrame(group_rows, columns=GROUP_COLUMNS),
         intraday_sums=_intraday_sums(result, strategy, measured, conversations),
+        root_causes=root_causes,
+        fixes=fixes,
     )
+
+
+ROOT_CAUSE_COLUMNS: list[str] = [
+    "strategy", "replication", "cause", "kind", "reason", "preventable", "born_day", "per_1000_per_day",
+    "per_1000_per_day_after_fix", "problems", "silent_problems", "contacted_problems", "contacts",
+    "tagged", "fix_effort_h", "fix_started_day", "fixed_at_day",
+]
+"""Columns of ``root_causes.csv``: one row per strategy x replication x cause (root causes, new
+defects, value demand and incidents); counts over the window; times in days since the start
+(empty when it never happened)."""
+
+FIX_COLUMNS: list[str] = [
+    "strategy", "replication", "cause", "started_day", "finished_day", "engineer_hours",
+    "per_1000_per_day_before", "per_1000_per_day_after",
+]
+"""Columns of ``fixes.csv``: one row per strategy x replication x fix started (``finished_day``
+empty if it had not landed by the horizon)."""
+
+
+def _problem_contacts(result: RunResult, measured: pd.DataFrame) -> pd.DataFrame:
+    """The measured contacts with their problem's cause code and kind."""
+    problems = result.prevention.problems[["problem", "cause", "kind"]]
+    return measured[["problem", "tagged"]].merge(problems, on="problem", how="left")
+
+
+def _beyond_the_phone(result: RunResult, measured: pd.DataFrame) -> dict:
+    """Summary figures of customers, problems, causes, fixes, incidents and visits (zeros, or the
+    contact-log figures, without a customer population)."""
+    scenario = result.scenario
+    start, end = scenario.warmup, scenario.horizon
+    figures = dict.fromkeys(("silent_problems", "follow_on_problems", "web_deflected", "field_visits",
+                             "notifications", "fixes_completed", "customers_start", "customers_acquired",
+                             "customers_left", "customers_end"), 0)
+    figures.update(failure_demand_share=0.0, ops_hours=0.0, cost_ops=0.0, cost_notifications=0.0,
+                   cost_field=0.0, cost_web=0.0)
+    prevention = result.prevention
+    if prevention is None:
+        # each problem's first contact to the end of the contact that resolved it
+        resolving = measured[measured["resolved"] == 1]
+        first = measured.groupby("problem", sort=False)["t_arrive"].min()
+        figures["mean_time_to_resolution_h"] = _mean(
+            (resolving["t_end"] - first.reindex(resolving["problem"]).to_numpy()).to_numpy() / HOUR)
+        return figures
+    problems = prevention.problems
+    window = problems[(problems["t_onset"] >= start) & (problems["t_onset"] < end)]
+    outcome = window["outcome"].to_numpy()
+    resolved = np.isin(outcome, [int(o) for o in RESOLVED_OUTCOMES])
+    linked = _problem_contacts(result, measured)
+    kind = linked["kind"].to_numpy()
+    visits = prevention.visits
+    visits_in = visits[(visits[:, 0] >= start) & (visits[:, 0] < end)] if len(visits) else visits
+    notices = prevention.notices
+    notices_in = int(np.sum((notices >= start) & (notices < end)))
+    fixes = prevention.fixes
+    landed = int(np.sum((fixes["finished_s"] >= start) & (fixes["finished_s"] < end))) if len(fixes) else 0
+    web = int(np.sum((prevention.web_uses >= start) & (prevention.web_uses < end)))
+    operations = prevention.operations
+    ops_hours = operations.hours_worked(start, end) if operations is not None else 0.0
+    figures.update(
+        problems=len(window),
+        silent_problems=int(np.sum(outcome == ProblemOutcome.SILENT)),
+        follow_on_problems=int(np.sum(window["parent"].to_numpy() >= 0)),
+        failure_demand_share=_safe(np.sum(kind != 0), len(kind)) if len(kind) else 0.0,
+        mean_time_to_resolution_h=_mean((window["t_end"] - window["t_onset"]).to_numpy()[resolved] / HOUR),
+        web_deflected=web,
+        field_visits=len(visits_in),
+        notifications=notices_in,
+        fixes_completed=landed,
+        ops_hours=ops_hours,
+        cost_ops=ops_hours * scenario.operations.hourly_cost if scenario.operations is not None else 0.0,
+        cost_notifications=notices_in * scenario.notifications.cost_per_notice,
+        cost_field=float(visits_in[:, 1].sum()) if len(visits_in) else 0.0,
+        cost_web=web * scenario.web_self_service.cost_per_use,
+        **prevention.population.counts(start, end),
+    )
+    return figures
+
+
+def _day(seconds) -> float:
+    return seconds / DAY if math.isfinite(seconds) else math.nan
+
+
+def _cause_tables(result: RunResult, strategy: str, measured: pd.DataFrame):
+    """``root_causes.csv`` and ``fixes.csv`` rows of one replication (``None`` without customers)."""
+    prevention = result.prevention
+    if prevention is None:
+        return None, None
+    scenario = result.scenario
+    start, end = scenario.warmup, scenario.horizon
+    problems = prevention.problems
+    window = problems[(problems["t_onset"] >= start) & (problems["t_onset"] < end)]
+    by_cause = window.groupby("cause")
+    counts = pd.DataFrame({
+        "problems": by_cause.size(),
+        "silent_problems": by_cause["outcome"].apply(lambda o: int((o == ProblemOutcome.SILENT).sum())),
+        "contacted_problems": by_cause["contacts"].apply(lambda c: int((c > 0).sum())),
+    })
+    linked = _problem_contacts(result, measured).groupby("cause")
+    counts["contacts"] = linked.size()
+    counts["tagged"] = linked["tagged"].sum()
+    causes = prevention.causes
+    rows = pd.DataFrame({
+        "strategy": strategy, "replication": result.replication, "cause": causes["cause"],
+        "kind": causes["kind"], "reason": causes["reason"], "preventable": causes["preventable"],
+        "born_day": causes["born_s"] / DAY, "per_1000_per_day": causes["per_1000_per_day"],
+        "per_1000_per_day_after_fix": causes["per_1000_per_day_after_fix"],
+    })
+    for column in ("problems", "silent_problems", "contacted_problems", "contacts", "tagged"):
+        rows[column] = counts[column].reindex(range(len(causes))).fillna(0).astype(int).to_numpy()
+    rows["fix_effort_h"] = causes["fix_effort_h"]
+    rows["fix_started_day"] = [_day(t) for t in causes["fix_started_s"]]
+    rows["fixed_at_day"] = [_day(t) if t < end else math.nan for t in causes["fixed_at_s"]]
+    fixes = prevention.fixes
+    fix_rows = pd.DataFrame({
+        "strategy": strategy, "replication": result.replication, "cause": fixes["cause"],
+        "started_day": fixes["started_s"] / DAY,
+        "finished_day": [_day(t) for t in fixes["finished_s"]],
+        "engineer_hours": fixes["engineer_hours"],
+        "per_1000_per_day_before": fixes["per_1000_per_day_before"],
+        "per_1000_per_day_after": fixes["per_1000_per_day_after"],
+    }, columns=FIX_COLUMNS)
+    return rows[ROOT_CAUSE_COLUMNS], fix_rows
 
 
 def _per_bin(bins: np.ndarray, count: int, mask: np.ndarray | None = None,
@@ -396,6 +549,40 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
     costs = scenario.costs
     cost += _per_bin(day_of, count, None, _telephony_minutes(measured)) * costs.telephony_per_minute
     cost += _per_bin(day_of, count, None, measured["outbound_s"].to_numpy() / 60) * costs.outbound_per_minute
+    problems = _per_bin(day_of, count, ~measured["problem"].duplicated().to_numpy())
+    failure_share = np.zeros(count)
+    fixes_completed = np.zeros(count)
+    open_causes = np.zeros(count)
+    prevention = result.prevention
+    if prevention is not None:
+        log = prevention.problems
+        onset_day = (log["t_onset"].to_numpy() // DAY).astype(np.int64) - first_day
+        problems = _per_bin(onset_day, count)
+        linked = _problem_contacts(result, measured)
+        failure = (linked["kind"].to_numpy() != 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            failure_share = np.nan_to_num(_per_bin(day_of, count, failure) / _per_bin(day_of, count))
+        fixes = prevention.fixes
+        if len(fixes):
+            finished = fixes["finished_s"].to_numpy()
+            done = np.isfinite(finished)
+            fixes_completed = _per_bin((finished[done] // DAY).astype(np.int64) - first_day, count)
+        causes = prevention.causes
+        failure_causes = causes[(causes["kind"] == "failure") & causes["preventable"]]
+        day_ends = edges[1:]
+        born = failure_causes["born_s"].to_numpy()
+        fixed = failure_causes["fixed_at_s"].to_numpy()
+        open_causes = np.array([np.sum((born <= t) & (fixed > t)) for t in day_ends], dtype=float)
+        if prevention.operations is not None:
+            hours = np.array([prevention.operations.hours_worked(low, high) for low, high in zip(edges[:-1], edges[1:])])
+            cost += hours * scenario.operations.hourly_cost
+        notices = prevention.notices
+        cost += _per_bin((notices // DAY).astype(np.int64) - first_day, count) * scenario.notifications.cost_per_notice
+        visits = prevention.visits
+        if len(visits):
+            cost += _per_bin((visits[:, 0] // DAY).astype(np.int64) - first_day, count, None, visits[:, 1])
+        web = prevention.web_uses
+        cost += _per_bin((web // DAY).astype(np.int64) - first_day, count) * scenario.web_self_service.cost_per_use
     with np.errstate(invalid="ignore", divide="ignore"):
         table = pd.DataFrame({
             "strategy": strategy,
@@ -409,8 +596,10 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
             "asa_s": _per_bin(day_of, count, answered, np.nan_to_num(waits)) / answered_count,
             "service_level": _per_bin(day_of, count, answered & (waits <= threshold)) / offered_count,
             "occupancy": busy / on_duty,
-            "problems": _per_bin(day_of, count, ~measured["problem"].duplicated().to_numpy()).astype(int),
-            "open_root_causes": 0,
+            "problems": problems.astype(int),
+            "failure_demand_share": failure_share,
+            "fixes_completed": fixes_completed.astype(int),
+            "open_root_causes": open_causes.astype(int),
             "churned_to_date": 0,
             "cost_to_date": np.cumsum(cost),
         })

@@ -24,6 +24,10 @@ from simpy import Environment
 from sim.agents import AgentGroup
 from sim.arrivals import Arrivals, ReasonArrivals, daily_busyness, rate_of
 from sim.calendar import OpeningHours
+from sim.customers import Population
+from sim.incidents import Incidents
+from sim.operations import Operations
+from sim.problems import Problems
 from sim.ivr import IvrTree
 from sim.journey import Journey, JourneyPolicy
 from sim.queues import WaitingLine
@@ -31,6 +35,7 @@ from sim.records import ContactLog, ConversationLog
 from sim.roster import roster, weekly_roster
 from sim.scenario import Scenario
 from sim.streams import Streams, uniforms
+from sim.units import DAY
 from sim.wakeups import Recurring
 
 
@@ -54,6 +59,32 @@ class RunResult:
     """Group names by code."""
     trace: list | None = field(default=None)
     """The event log ``(time, step, contact, detail)`` when traced."""
+    prevention: Prevention | None = None
+    """Customers, problems, causes, fixes and incidents, when customers are modelled."""
+
+
+@dataclass
+class Prevention:
+    """What a run with a customer population produced besides contacts."""
+
+    problems: pd.DataFrame
+    """The problem log (see :class:`~sim.records.ProblemLog`)."""
+    causes: pd.DataFrame
+    """One row per cause (:meth:`~sim.problems.Problems.cause_table`)."""
+    fixes: pd.DataFrame
+    """One row per fix started (:class:`~sim.operations.Operations`)."""
+    population: Population
+    """The customers (who joined and left when)."""
+    operations: Operations | None
+    """The operations team (hours worked), if any."""
+    web_uses: np.ndarray
+    """Instants of web self-service resolutions."""
+    visits: np.ndarray
+    """``(instant, cost)`` rows of technician visits."""
+    notices: np.ndarray
+    """Instants of proactive notices."""
+    incidents: list
+    """``(incident, start, customers hit, notices)`` of each incident."""
 
 
 def _group(name: str, index: int, spec, reason_names: list[str], streams: Streams, env: Environment) -> AgentGroup:
@@ -159,6 +190,7 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
         queue = queues[queue_index[name]]
         if spec.callback is not None or spec.announce:
             queue.estimate = spec.estimate
+            queue.recent = spec.estimate == "recent"
             queue.mean_handle_s = _mean_agent_time(scenario, name)
         if spec.callback is not None:
             queue.offer = spec.callback
@@ -180,6 +212,17 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
             patience=scenario.patience_of(name),
         ))
     busyness = daily_busyness(calendar.busyness_cv, streams("busyness"))
+    if scenario.has_population:
+        days = int(math.ceil(scenario.horizon / DAY)) + 1
+        factors = np.array([next(busyness) for _ in range(days)])
+        busyness = iter(factors.tolist())
+        problems = Problems(env, scenario, streams, factors,
+                            {name: code for code, name in enumerate(scenario.demand)})
+        journey.attach_problems(problems)
+        if scenario.operations is not None:
+            problems.operations = Operations(env, scenario.operations, problems.causes, streams)
+        problems.incidents = Incidents(env, scenario, problems, streams)
+        problems.start()
     journey.arrivals = Arrivals(env, reasons, scenario.horizon, journey.arrive, busyness, journey.planner)
     for group, spec in zip(groups, scenario.agents.values()):
         steps = weekly_roster(spec)
@@ -200,6 +243,24 @@ def simulate(scenario: Scenario, replication: int = 0, trace: bool = False) -> R
         if collecting:
             gc.enable()
     journey.close(scenario.horizon, journey.arrivals.undelivered())
+    prevention = None
+    problems = journey.problems
+    if problems is not None:
+        problems.close(scenario.horizon)
+        operations = problems.operations
+        prevention = Prevention(
+            problems=problems.log.frame(),
+            causes=pd.DataFrame(problems.cause_table()),
+            fixes=pd.DataFrame(operations.fixes if operations is not None else [],
+                               columns=["cause", "started_s", "finished_s", "engineer_hours",
+                                        "per_1000_per_day_before", "per_1000_per_day_after"]),
+            population=problems.population,
+            operations=operations,
+            web_uses=np.asarray(problems.web_uses, dtype=float),
+            visits=np.asarray(problems.visits, dtype=float).reshape(-1, 2),
+            notices=np.asarray(problems.notices, dtype=float),
+            incidents=list(problems.incidents.occurrences),
+        )
     return RunResult(
         scenario=scenario,
         replication=replication,
@@ -211,4 +272,5 @@ def simulate(scenario: Scenario, replication: int = 0, trace: bool = False) -> R
         groups=list(scenario.agents),
         # the IVR logs a caller's menus when they start walking: order the log by time (stable)
         trace=sorted(journey.trace, key=lambda entry: entry[0]) if journey.trace is not None else None,
+        prevention=prevention,
     )

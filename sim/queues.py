@@ -16,7 +16,7 @@ class WaitingLine:
     """One queue's runtime state."""
 
     __slots__ = ("name", "index", "line", "waiting", "groups", "offer", "estimate", "recent_wait",
-                 "mean_handle_s", "callback_queue")
+                 "mean_handle_s", "callback_queue", "recent")
 
     def __init__(self, name: str, index: int):
         self.name = name
@@ -33,6 +33,8 @@ class WaitingLine:
         """Callback offer settings (:class:`~sim.scenario.CallbackOffer`), or ``None``."""
         self.estimate: str | None = None
         """``position``, ``recent``, or ``None`` when nobody needs the estimated wait."""
+        self.recent = False
+        """True if answered waits feed a ``recent`` estimate."""
         self.recent_wait = 0.0
         """Smoothed recent waits (``recent`` estimates)."""
         self.mean_handle_s = 0.0

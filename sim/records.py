@@ -65,6 +65,32 @@ class Origin(IntEnum):
     """Contacting again after "call us again later"."""
 
 
+class ProblemOutcome(IntEnum):
+    """How a problem ended (the ``outcome`` column of the problem log)."""
+
+    RESOLVED = 1
+    """Resolved by an agent."""
+    SELF_SERVED = 2
+    """Resolved by IVR self-service."""
+    WEB = 3
+    """Value demand resolved on the web before any contact."""
+    FIELD = 4
+    """Resolved by a technician's visit."""
+    SILENT = 5
+    """The customer never contacted service (a silent sufferer)."""
+    GAVE_UP = 6
+    """Contacted, never resolved: the customer stopped trying."""
+    OPEN_AT_HORIZON = 7
+    """Still open when the run ended (a contact pending, in progress, or a visit due)."""
+    CUSTOMER_LEFT = 8
+    """The customer had left before the contact they were about to make."""
+
+
+RESOLVED_OUTCOMES = (ProblemOutcome.RESOLVED, ProblemOutcome.SELF_SERVED, ProblemOutcome.WEB,
+                     ProblemOutcome.FIELD)
+"""Problem outcomes that count as resolved."""
+
+
 class Conversation(IntEnum):
     """What an agent did in one conversation (the ``result`` column of the conversation log)."""
 
@@ -83,6 +109,9 @@ class Conversation(IntEnum):
     DIALLED = 8
     """An outbound callback attempt that reached the customer (the conversation follows in its
     own row)."""
+    DISPATCHED = 9
+    """The agent booked a technician's visit (the problem needs one): the contact ends, the
+    problem is resolved at the visit, or not."""
 
 
 CORE_COLUMNS: dict[str, str] = {
@@ -124,6 +153,7 @@ JOURNEY_COLUMNS: dict[str, str] = {
     "outbound_s": "d",
     "announced_wait_s": "d",
     "callback_within_window": "b",
+    "tagged": "b",
 }
 """Columns written when the scenario uses journey features (defaults otherwise)."""
 
@@ -131,6 +161,7 @@ JOURNEY_DEFAULTS: dict[str, float] = {
     "origin": 0, "attempt": 1, "ivr_s": 0.0, "ivr_menus": 0, "zero_out": 0, "misrouted": 0, "hops": 0,
     "transfers": 0, "escalations": 0, "callback_offered": 0, "callback_accepted": 0,
     "callback_attempts": 0, "callback_wait_s": 0.0, "outbound_s": 0.0, "announced_wait_s": NAN, "callback_within_window": 0,
+    "tagged": 0,
 }
 
 COLUMN_DOCS: dict[str, str] = {
@@ -167,6 +198,7 @@ COLUMN_DOCS: dict[str, str] = {
     "outbound_s": "outbound agent time: dialling and talking on callbacks (s)",
     "announced_wait_s": "estimated wait when the contact joined its first queue (s)",
     "callback_within_window": "1 if a scheduled callback connected within its promised window",
+    "tagged": "1 if an agent tagged the contact with its root cause (customer population runs)",
 }
 
 CONVERSATION_COLUMNS: dict[str, str] = {
@@ -237,7 +269,7 @@ class ContactLog:
             c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s, c.line_s,
             c.origin, c.attempt, c.ivr_s, c.ivr_menus, c.zero_out, c.misrouted, c.hops, c.transfers,
             c.escalations, c.callback_offered, c.callback_accepted, c.callback_attempts,
-            c.callback_wait_s, c.outbound_s, c.announced_wait_s, c.callback_within_window)
+            c.callback_wait_s, c.outbound_s, c.announced_wait_s, c.callback_within_window, c.tagged)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -274,3 +306,62 @@ class ConversationLog:
 
     def frame(self) -> pd.DataFrame:
         return self._rows.table()
+
+
+PROBLEM_COLUMNS: dict[str, str] = {
+    "problem": "q",
+    "customer": "q",
+    "segment": "h",
+    "cause": "h",
+    "kind": "b",
+    "parent": "q",
+    "outcome": "b",
+    "t_onset": "d",
+    "t_first_contact": "d",
+    "t_end": "d",
+    "contacts": "h",
+    "field_visits": "h",
+    "tagged": "h",
+    "ivr_s": "d",
+    "wait_s": "d",
+    "talk_s": "d",
+    "transfers": "h",
+    "callbacks_failed": "h",
+}
+"""Columns of the problem log (customer population runs): one row per problem, written when it
+ends (resolved, given up, silent) or at the horizon."""
+
+PROBLEM_DOCS: dict[str, str] = {
+    "problem": "problem id", "customer": "customer id", "segment": "customer segment code",
+    "cause": "cause code (position in the run's causes: root causes, new defects, value demand, incidents)",
+    "kind": "0 value demand, 1 failure demand (a root cause), 2 an incident",
+    "parent": "the problem that set this one off (a follow-on), -1 if none",
+    "outcome": "see ProblemOutcome", "t_onset": "when the problem began (s)",
+    "t_first_contact": "first contact's arrival (s), NaN if none",
+    "t_end": "resolution, giving up, or the horizon (s)", "contacts": "contacts about it",
+    "field_visits": "technician visits", "tagged": "contacts tagged with the root cause",
+    "ivr_s": "time in the IVR over its contacts (s)", "wait_s": "time waiting on the line (s)",
+    "talk_s": "talk time (s)", "transfers": "transfers", "callbacks_failed": "callback contacts lost",
+}
+
+
+class ProblemLog:
+    """The problem log: one packed row per problem."""
+
+    def __init__(self):
+        self._rows = _Buffer(PROBLEM_COLUMNS)
+        self._pack = self._rows.row.pack
+
+    def write(self, p, segment: int, kind: int, outcome: int, t_end: float) -> None:
+        """The row of problem *p* (a :class:`~sim.problems.Problem`), once, when it ends."""
+        self._rows.buffer += self._pack(
+            p.id, p.customer, segment, p.cause.index, kind, p.parent, outcome, p.t_onset,
+            p.t_first_contact, t_end, p.contacts, p.visits, p.tagged, p.ivr_s, p.wait_s, p.talk_s,
+            p.transfers, p.callbacks_failed)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def frame(self) -> pd.DataFrame:
+        return self._rows.table("problem")
+

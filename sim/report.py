@@ -37,7 +37,21 @@ JOURNEY: list[tuple[str, str, str]] = [
 ]
 """(metric, label, kind) of the journey table and charts, shown when a scenario uses journey features."""
 
-LOWER_IS_BETTER = {"p_abandon", "asa_s", "mean_wait_s", "cost_total", "cost_service_total",
+PREVENTION: list[tuple[str, str, str]] = [
+    ("problems", "Problems", "count"),
+    ("silent_problems", "Silent", "count"),
+    ("failure_demand_share", "Failure demand", "percent"),
+    ("fixes_completed", "Fixes", "count"),
+    ("ops_hours", "Ops hours", "count"),
+    ("notifications", "Notices", "count"),
+    ("field_visits", "Visits", "count"),
+    ("mean_time_to_resolution_h", "Time to resolve (h)", "number"),
+    ("cost_service_total", "Cost to serve", "money"),
+]
+"""(metric, label, kind) of the prevention table and charts, shown when customers are modelled."""
+
+LOWER_IS_BETTER = {"problems", "silent_problems", "failure_demand_share", "mean_time_to_resolution_h",
+                   "field_visits", "p_abandon", "asa_s", "mean_wait_s", "cost_total", "cost_service_total",
                    "churned", "revenue_lost_churn", "p_wait", "ivr_hangups", "misroutes", "transfers",
                    "redials", "mean_ivr_s", "mean_on_hold_s", "mean_time_in_system_s", "abandoned"}
 
@@ -182,10 +196,10 @@ def _varies(values: pd.Series) -> bool:
 
 def build_report(title: str, comparison: pd.DataFrame, daily: pd.DataFrame, currency: str,
                  notes: list[str] | None = None, intraday: pd.DataFrame | None = None,
-                 journey: bool = False) -> str:
+                 journey: bool = False, prevention: bool = False) -> str:
     """The whole page as HTML text."""
     sections = []
-    for metric, label, kind in HEADLINE + (JOURNEY if journey else []):
+    for metric, label, kind in HEADLINE + (JOURNEY if journey else []) + (PREVENTION if prevention else []):
         figure = _metric_chart(comparison, metric, label, kind)
         sections.append((takeaway(comparison, metric, label, kind, currency), figure))
     calls = daily.groupby("strategy", sort=False)["calls"].mean()
@@ -200,6 +214,20 @@ def build_report(title: str, comparison: pd.DataFrame, daily: pd.DataFrame, curr
                                    for name, row in asa.iterrows()) + ".",
         _daily_chart(daily, "asa_s", "ASA by day, seconds (mean over replications)"),
     ))
+    if prevention:
+        share = daily.groupby("strategy", sort=False)["failure_demand_share"].mean()
+        sections.append((
+            "Failure-demand share of contacts by day: " + "; ".join(
+                f"{name} {value * 100:.0f}% on average" for name, value in share.items()) + ".",
+            _daily_chart(daily, "failure_demand_share", "Failure-demand share of contacts by day (mean over replications)"),
+        ))
+        sections.append((
+            "Open root causes at the end of each day: " + "; ".join(
+                f"{name} {table['open_root_causes'].iloc[-1]:.1f} at the end"
+                for name, table in daily.groupby(["strategy", "day"], sort=False)["open_root_causes"].mean()
+                .reset_index().groupby("strategy", sort=False)) + ".",
+            _daily_chart(daily, "open_root_causes", "Open root causes (mean over replications)"),
+        ))
     if intraday is not None and (_varies(intraday["calls"]) or _varies(intraday["on_duty"])):
         sections.append(_intraday_chart(intraday))
     charts = "".join(

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.loader import Study
-from sim.metrics import (GROUP_COLUMNS, INTRADAY_COLUMNS, QUEUE_COLUMNS, SUMMARY_COLUMNS,
-                         TIMESERIES_COLUMNS, Measured, combine_intraday, measure)
+from sim.metrics import (FIX_COLUMNS, GROUP_COLUMNS, INTRADAY_COLUMNS, QUEUE_COLUMNS, ROOT_CAUSE_COLUMNS,
+                         SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Measured, combine_intraday, measure)
 from sim.model import simulate
 from sim.scenario import Scenario
 from sim.stats import compare
@@ -81,6 +81,10 @@ class StudyResult:
     """One row per strategy x half-hour of the week (``intraday.csv``)."""
     contacts: pd.DataFrame | None
     """With ``--log contacts``: every contact with every step's times (``contacts.parquet``)."""
+    root_causes: pd.DataFrame | None
+    """With customers: one row per strategy x replication x cause (``root_causes.csv``)."""
+    fixes: pd.DataFrame | None
+    """With customers: one row per strategy x replication x fix (``fixes.csv``)."""
     wall_time_s: float
     """Elapsed time of the tasks."""
     jobs: int
@@ -146,6 +150,16 @@ def run_study(study: Study, replications: int | None = None, jobs: int | None = 
         by_group=pd.concat([r.by_group for r in results], ignore_index=True)[GROUP_COLUMNS],
         intraday=combine_intraday([r.intraday_sums for r in results])[INTRADAY_COLUMNS],
         contacts=(pd.concat([r.contact_log for r in results], ignore_index=True) if log_contacts else None),
+        root_causes=_gather([r.root_causes for r in results], ROOT_CAUSE_COLUMNS),
+        fixes=_gather([r.fixes for r in results], FIX_COLUMNS),
         wall_time_s=wall,
         jobs=min(jobs, len(tasks)),
     )
+
+
+def _gather(parts: list, columns: list[str]) -> pd.DataFrame | None:
+    """Concatenate per-task tables (``None`` when no task made one)."""
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True)[columns]

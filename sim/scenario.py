@@ -432,6 +432,191 @@ class Costs(Part):
     """Telephony per minute of an outbound callback (dialling and talking)."""
 
 
+class Segment(Part):
+    """A kind of customer with its own revenue, patience and problem rate."""
+
+    share: Probability
+    """Share of the customers in this segment (the shares sum to 1)."""
+    monthly_revenue: NonNegative | None = None
+    """Revenue per customer per month; omitted: ``customers.monthly_revenue``."""
+    patience_factor: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
+    """Multiplies these customers' patience (FIGURES.md: high-value customers 1.5-2x as patient)."""
+    problem_factor: Annotated[NonNegative, Field(le=100)] = 1.0
+    """Multiplies the rate of every root cause and value demand for these customers."""
+
+
+class Customers(Part):
+    """The customer population: who has problems, contacts, and (later) leaves."""
+
+    count: Annotated[int, Field(ge=1, le=10_000_000)]
+    """Active customers at the start."""
+    monthly_revenue: NonNegative = 50.0
+    """Revenue per customer per month (FIGURES.md: telecom ARPU $58-62)."""
+    segments: dict[Name, Segment] | None = None
+    """Optional segments; omitted: one segment of everybody."""
+    acquisition_per_day: Annotated[NonNegative, Field(le=1e6)] = 0.0
+    """New customers per day (Poisson); they start active and produce problems like the others."""
+
+    @model_validator(mode="after")
+    def _shares(self) -> Customers:
+        if self.segments is not None and abs(sum(s.share for s in self.segments.values()) - 1) > 1e-6:
+            raise CrossCheckError([(("segments",), "shares that sum to 1 (got "
+                                    f"{sum(s.share for s in self.segments.values()):g})")])
+        return self
+
+
+class FollowOn(Part):
+    """A problem that sets off another one later (a plan change that cuts service produces, weeks
+    later, a wrong bill)."""
+
+    cause: Name
+    """The root cause of the follow-on problem."""
+    probability: Probability
+    """Chance a problem of this cause sets one off."""
+    delay: Distribution
+    """From this problem's onset to the follow-on's onset."""
+
+
+class FieldVisit(Part):
+    """Problems an agent cannot fix on the phone: a technician visits."""
+
+    probability: Probability
+    """Share of this cause's problems that need a visit."""
+    response: Distribution = Constant(value=86400.0)
+    """From dispatch (the conversation that would have resolved it) to the visit (default 24 h)."""
+    cost: NonNegative = 150.0
+    """Cost of one visit (an estimate: a technician's loaded hour plus travel)."""
+    resolve_probability: Probability = 0.9
+    """Chance a visit resolves the problem; otherwise the customer contacts again (``call_again``)."""
+
+
+class RootCause(Part):
+    """A defect upstream that produces failure demand: problems for customers, some of whom
+    contact service about them."""
+
+    reason: Name
+    """The contact reason its problems lead to (a key of ``demand``)."""
+    per_1000_per_day: Annotated[NonNegative, Field(le=1e6)]
+    """Problems per 1000 active customers per day (on a day of weight 1)."""
+    preventable: bool = True
+    """Whether operations can fix it; a cause that is not preventable is never fixed."""
+    contact_probability: Probability = 1.0
+    """Chance a problem leads to a contact; the others suffer in silence."""
+    contact_delay: Distribution = Constant(value=0.0)
+    """From the problem's onset to the first contact, counted on the reason's demand clock (the
+    intraday and weekday profiles shape when contacts are made)."""
+    fix_effort: Distribution = Constant(value=40 * 3600.0)
+    """Engineer-hours a fix takes (written as a duration, ``40h``; FIGURES.md: 40 h, an estimate)."""
+    fix_effectiveness: Probability = 0.8
+    """Share of the cause's problems a finished fix removes."""
+    appears: NonNegativeSeconds = 0.0
+    """When the defect appears (before that it produces nothing)."""
+    follow_on: FollowOn | None = None
+    """A follow-on problem it can set off."""
+    field_visit: FieldVisit | None = None
+    """Some of its problems need a technician's visit."""
+
+
+class ValueDemand(Part):
+    """Questions and requests no defect caused: not fixable, only deflectable by self-service."""
+
+    reason: Name
+    """The contact reason (a key of ``demand``)."""
+    per_1000_per_day: Annotated[NonNegative, Field(le=1e6)]
+    """Requests per 1000 active customers per day (on a day of weight 1)."""
+    contact_probability: Probability = 1.0
+    """Chance a request leads to a contact (when not deflected on the web)."""
+    contact_delay: Distribution = Constant(value=0.0)
+    """From the need to the contact, on the reason's demand clock."""
+
+
+class NewCauses(Part):
+    """New defects keep appearing (releases, price changes, new products), drawn from a template."""
+
+    per_30_days: Annotated[NonNegative, Field(le=1000)]
+    """New root causes per 30 days (Poisson)."""
+    reasons: Annotated[dict[Name, NonNegative], Field(min_length=1)]
+    """The contact reasons new causes lead to, with relative weights."""
+    per_1000_per_day: Distribution
+    """Rate of a new cause, problems per 1000 active customers per day (a plain-number
+    distribution, e.g. ``{dist: lognormal, mean: 0.3, cv: 1}``)."""
+    preventable: Probability = 1.0
+    """Chance a new cause is preventable."""
+    contact_probability: Probability = 0.7
+    contact_delay: Distribution = Constant(value=0.0)
+    fix_effort: Distribution = Constant(value=40 * 3600.0)
+    fix_effectiveness: Probability = 0.8
+
+
+class Operations(Part):
+    """The operations team that fixes root causes, and how it learns about them."""
+
+    engineers: Annotated[int, Field(ge=0, le=10_000)] = 0
+    """Engineers available for fixes; a fix occupies one engineer for its effort."""
+    hourly_cost: NonNegative = 90.0
+    """Loaded cost per engineer-hour spent on fixes (FIGURES.md: $90/h, an estimate)."""
+    working_hours: dict[DayKey, TimeRanges] = {"weekdays": "09:00-17:00"}
+    """When engineers work (a fix's effort counts working hours only)."""
+    review_every: PositiveSeconds = 7 * 86400.0
+    """The review period: the team ranks causes and starts fixes this often."""
+    first_review: NonNegativeSeconds | None = None
+    """The first review; omitted: one review period after the start."""
+    tagging_accuracy: Probability = 0.0
+    """Chance an agent tags a handled contact with its true root cause (high for staff embedded in
+    operations, low or none for a reactive department)."""
+    min_tagged: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    """Tagged contacts (since the last review) a cause needs to be seen by tagging."""
+    detection_delay: Distribution | None = None
+    """Without tags, operations learns of a cause this long after its first contact (complaints,
+    escalations, audits); omitted: causes surface only through tags."""
+
+
+class Notifications(Part):
+    """Proactive notice: customers hit by an incident are told before they call."""
+
+    cost_per_notice: NonNegative = 0.05
+    """Cost of one notice (SMS or e-mail; an estimate)."""
+    contact_reduction: Probability = 0.5
+    """Share of notified customers who would have contacted service but do not (an estimate)."""
+
+
+class Incident(Part):
+    """A burst of failure demand: an outage, a billing run that sends a confusing invoice."""
+
+    at: NonNegativeSeconds | None = None
+    """When it starts (give ``at`` or ``per_30_days``)."""
+    per_30_days: Annotated[NonNegative, Field(le=1000)] | None = None
+    """Random incidents of this kind: how many per 30 days (Poisson)."""
+    duration: PositiveSeconds
+    """How long it lasts; affected customers notice it at a uniform moment within it."""
+    affected: Probability
+    """Share of active customers it hits."""
+    reason: Name
+    """The contact reason its problems lead to."""
+    contact_probability: Probability = 0.5
+    """Chance an affected customer contacts service (without notice)."""
+    contact_delay: Distribution = Constant(value=0.0)
+    """From noticing to contacting, on the reason's demand clock."""
+    notify: bool = False
+    """Proactive notice: affected customers are told (``notifications``), and fewer of them call."""
+
+    @model_validator(mode="after")
+    def _when(self) -> Incident:
+        if (self.at is None) == (self.per_30_days is None):
+            raise ValueError("exactly one of at (a scheduled incident) or per_30_days (random ones) "
+                             f"(got {'both' if self.at is not None else 'neither'})")
+        return self
+
+
+class WebSelfService(Part):
+    """Self-service on the web: value demand resolved before anyone calls."""
+
+    deflection: dict[Name, Probability] = {}
+    """Per contact reason, the share of value-demand requests resolved on the web."""
+    cost_per_use: NonNegative = 0.10
+    """Cost of one web resolution (FIGURES.md: $0.10 per self-service contact, Gartner)."""
+
+
 def _ivr_problems(ivr: Ivr, reasons: list[str], check_queue) -> list:
     """Cross-checks of the phone tree: names resolve, menus form no loop, and every reason that
     can reach a menu has a choice row there."""
@@ -549,6 +734,23 @@ class Scenario(Part):
     """Prices besides agents."""
     staffing: StaffingTarget = StaffingTarget()
     """The staffing target (``run_sim.py staff``) and the FTE definition."""
+    customers: Customers | None = None
+    """The customer population; with it, demand comes from ``root_causes``, ``value_demand`` and
+    ``incidents`` (per active customer), not from ``demand`` rates."""
+    root_causes: dict[Name, RootCause] = {}
+    """Defects that produce failure demand (needs ``customers``)."""
+    value_demand: dict[Name, ValueDemand] = {}
+    """Questions and requests no defect caused (needs ``customers``)."""
+    new_causes: NewCauses | None = None
+    """New defects appearing over time (needs ``customers``)."""
+    operations: Operations | None = None
+    """The team that fixes root causes; omitted: nothing is ever fixed."""
+    incidents: dict[Name, Incident] = {}
+    """Outages and other bursts of failure demand (needs ``customers``)."""
+    notifications: Notifications = Notifications()
+    """Proactive notice of incidents (an incident's ``notify`` turns it on)."""
+    web_self_service: WebSelfService = WebSelfService()
+    """Web self-service that deflects value demand."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -612,9 +814,54 @@ class Scenario(Part):
                 check_queue(("queues", queue_name, "callback", "queue"), queue.callback.queue)
         if self.ivr is not None:
             problems.extend(_ivr_problems(self.ivr, list(self.demand), check_queue))
+        problems.extend(self._population_problems())
         if problems:
             raise CrossCheckError(problems)
         return self
+
+    def _population_problems(self) -> list:
+        """Cross-checks of customers, causes, incidents and web self-service."""
+        problems: list = []
+        reasons = list(self.demand)
+
+        def check_reason(path, reason):
+            if reason not in self.demand:
+                problems.append((path, f"a reason of demand: one of {', '.join(reasons)} (got '{reason}')"
+                                       f"{suggestion(reason, reasons)}"))
+
+        for name, cause in self.root_causes.items():
+            check_reason(("root_causes", name, "reason"), cause.reason)
+            if cause.follow_on is not None and cause.follow_on.cause not in self.root_causes:
+                causes = list(self.root_causes)
+                problems.append((("root_causes", name, "follow_on", "cause"),
+                                 f"a root cause: one of {', '.join(causes)} (got '{cause.follow_on.cause}')"
+                                 f"{suggestion(cause.follow_on.cause, causes)}"))
+        for name, value in self.value_demand.items():
+            check_reason(("value_demand", name, "reason"), value.reason)
+        for name, incident in self.incidents.items():
+            check_reason(("incidents", name, "reason"), incident.reason)
+        if self.new_causes is not None:
+            for reason in self.new_causes.reasons:
+                check_reason(("new_causes", "reasons", reason), reason)
+            if sum(self.new_causes.reasons.values()) <= 0:
+                problems.append((("new_causes", "reasons"), "weights not all zero (got all zero)"))
+        for reason in self.web_self_service.deflection:
+            check_reason(("web_self_service", "deflection", reason), reason)
+        population = {"root_causes": self.root_causes, "value_demand": self.value_demand,
+                      "incidents": self.incidents, "new_causes": self.new_causes}
+        if self.customers is None:
+            for key, section in population.items():
+                if section:
+                    problems.append(((key,), "needs a customers section (rates are per 1000 active "
+                                              "customers)"))
+        else:
+            for name, reason in self.demand.items():
+                if reason.daily_volume > 0 or reason.arrival_times is not None:
+                    problems.append((("demand", name),
+                                     "no arrivals_per_hour, per_day or arrival_times when customers are "
+                                     "modelled: contacts come from root_causes, value_demand and incidents "
+                                     f"(got {'arrival_times' if reason.arrival_times is not None else 'a rate'})"))
+        return problems
 
     @property
     def uses_journey(self) -> bool:
@@ -625,7 +872,13 @@ class Scenario(Part):
             or any(g.escalation is not None or g.drop_probability > 0 for g in self.agents.values())
             or any(q.callback is not None or q.announce for q in (self.queues or {}).values())
             or (self.calendar.opening_hours is not None and self.calendar.outside_hours == "callback")
+            or self.customers is not None
         )
+
+    @property
+    def has_population(self) -> bool:
+        """True if customers are modelled: problems, root causes and their contacts."""
+        return self.customers is not None
 
     @property
     def queue_names(self) -> list[str]:

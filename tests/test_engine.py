@@ -41,6 +41,8 @@ def test_trace_one_agent_constant_times():
     assert list(log["outcome"]) == [Outcome.ANSWERED, Outcome.ANSWERED, Outcome.ABANDONED, Outcome.ANSWERED]
     assert list(log["t_answer"].fillna(-1)) == [0.0, 25.0, -1, 50.0]
     assert list(log["t_end"]) == [25.0, 50.0, 50.0, 75.0]
+    # time on the line (telephony): the wait plus the talk; the abandoned caller's 30 s once
+    assert list(log["line_s"]) == [25.0, 15.0 + 25.0, 30.0, 20.0 + 25.0]
 
 
 def test_trace_longest_idle_agent_answers_and_priority_queue_first():
