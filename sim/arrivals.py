@@ -217,6 +217,9 @@ class Arrivals:
         self.process = env.process(self._days(env, reasons, horizon, arrive, busyness, planner))
 
     def _days(self, env, reasons, horizon, arrive, busyness, planner):
+        if not any(reason.rate is not None or len(reason.fixed_times) for reason in reasons):
+            return  # no reason has arrivals of its own (customers modelled: problems make them)
+            yield  # a generator all the same
         day = 0
         while day * DAY < horizon:
             start = day * DAY

@@ -158,12 +158,91 @@ staffing: {{service_level: 0.8, threshold: 20s}}
     return replace_rosters(text, {g: schedule_of(p) for g, p in staffing.groups.items()}, "bench plan")
 
 
+def _prevention_case(callers: int) -> str:
+    """Twelve months of a subscription business: customers with segments, ten root causes (one with
+    follow-on problems, one with field visits), new defects, value demand with web self-service,
+    an outage, the operations fix loop with tagging, a one-menu IVR, repeat contacts, two skill
+    groups on schedules planned by the staffing calculator."""
+    from sim.loader import load_text
+    from sim.scenario_edit import replace_rosters
+    from sim.staffing import plan, schedule_of
+
+    contacts_per_1000_per_day = 12.0  # about: first contacts of the catalogue below, before fixes
+    customers = max(1000, int(callers / (365 * contacts_per_1000_per_day / 1000 * WEEK_SHAPE / 7)))
+    causes = "\n".join(
+        f"  defect_{k}: {{reason: {'billing' if k % 2 else 'tech'}, per_1000_per_day: {rate}, "
+        f"contact_probability: 0.7, contact_delay: {{dist: lognormal, median: 1d, sigma: 1}}, "
+        f"fix_effort: {{dist: lognormal, mean: 40h, cv: 0.5}}, fix_effectiveness: 0.8}}"
+        for k, rate in enumerate([2.0, 1.5, 1.2, 1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]))
+    text = f"""
+name: bench prevention
+horizon: 365d
+replications: 1
+seed: 1
+calendar: {{intraday: bank_weekday, weekday: western, busyness_cv: 0.15}}
+customers:
+  count: {customers}
+  segments:
+    consumer: {{share: 0.8, monthly_revenue: 45}}
+    business: {{share: 0.2, monthly_revenue: 150, patience_factor: 1.5, problem_factor: 1.5}}
+demand: {{billing: {{}}, tech: {{}}, general: {{}}}}
+root_causes:
+{causes}
+  plan_change: {{reason: billing, per_1000_per_day: 0.5, follow_on: {{cause: defect_1, probability: 0.3,
+                 delay: {{dist: exponential, mean: 14d}}}}}}
+  wrong_part: {{reason: tech, per_1000_per_day: 0.3, field_visit: {{probability: 0.5}}}}
+new_causes:
+  per_30_days: 2
+  reasons: {{billing: 1, tech: 1}}
+  per_1000_per_day: {{dist: lognormal, mean: 0.4, cv: 1}}
+value_demand:
+  questions: {{reason: general, per_1000_per_day: 3}}
+web_self_service: {{deflection: {{general: 0.2}}}}
+incidents:
+  outage: {{at: 200d, duration: 4h, affected: 0.05, reason: tech, contact_probability: 0.3}}
+operations: {{engineers: 3, tagging_accuracy: 0.9}}
+patience: {{dist: weibull, shape: 0.66, scale: 630s}}
+call_again: {{probability: 0.5, delay: {{dist: lognormal, median: 1d, sigma: 1}}}}
+ivr:
+  entry: main
+  hangup: 0.02
+  menus:
+    main:
+      prompt: {{dist: lognormal, mean: 25s, cv: 0.3}}
+      options: {{"1": {{queue: billing}}, "2": {{queue: tech}}, "3": {{queue: general}}}}
+      choice:
+        billing: {{"1": 0.9, "2": 0.05, "3": 0.05}}
+        tech: {{"1": 0.05, "2": 0.9, "3": 0.05}}
+        general: {{"1": 0.05, "2": 0.05, "3": 0.9}}
+agents:
+  generalists:
+    serves: [billing, general, tech]
+    headcount: 1
+    shrinkage: 0.3
+    handle_time: {{dist: lognormal, mean: 5m, sigma: 0.85}}
+    after_call_work: {{dist: lognormal, mean: 30s, cv: 0.5}}
+    resolve_probability: 0.75
+  tech_specialists:
+    serves: [tech, billing]
+    headcount: 1
+    shrinkage: 0.3
+    handle_time: {{dist: lognormal, mean: 8m, sigma: 1.0}}
+    after_call_work: {{dist: lognormal, mean: 45s, cv: 0.5}}
+    resolve_probability: 0.75
+staffing: {{service_level: 0.8, threshold: 20s}}
+"""
+    staffing = plan(load_text(text).first)
+    return replace_rosters(text, {g: schedule_of(p) for g, p in staffing.groups.items()}, "bench plan")
+
+
 CASES: dict[str, dict] = {
     "erlang_a": {"title": "M/M/100+M at load 0.95 (Erlang A)", "target": 2.5, "build": _erlang_a_case},
     "rhythm": {"title": "time-varying demand, schedules, two skill groups", "target": 1.5,
                "build": _rhythm_case},
     "journey": {"title": "the journey: IVR, misroutes and transfers, callbacks, schedules",
                 "target": 1.25, "build": _journey_case},
+    "prevention": {"title": "12 months of prevention: customers, root causes, fixes, incidents",
+                   "target": 1.25, "build": _prevention_case},
 }
 """Benchmark cases: a scenario builder per case and the ratio it must reach."""
 

@@ -107,9 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_positive_int, help="worker processes (default: the number of cores); "
                                                         "results do not depend on it")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--log", choices=["contacts"], action="append", default=[],
-                     help="also write contacts.parquet: one row per contact (strategy, replication, every "
-                          "contact-log column) with every step of its journey and its time (slower, bigger)")
+    run.add_argument("--log", choices=["contacts", "problems"], action="append", default=[],
+                     help="contacts: also write contacts.parquet, one row per contact (strategy, replication, every "
+                          "contact-log column) with every step of its journey and its time (slower, bigger); "
+                          "problems: also write problems.parquet, one row per problem (customers modelled); repeatable")
     _add_scenario_options(run)
 
     validate = commands.add_parser("validate", help="check scenario files",
@@ -200,12 +201,17 @@ def command_run(args) -> int:
     check_target(out)
     jobs = args.jobs or default_jobs()
     log_contacts = "contacts" in args.log
+    log_problems = "problems" in args.log
+    if log_problems and not any(s.has_population for s in study.strategies.values()):
+        stderr.print(f"{args.scenario}: --log problems: needs a scenario with customers (no problems otherwise)",
+                     markup=False)
+        return EXIT_BAD_INPUT
     total = len(tasks_of(study, args.replications))
     started = time.perf_counter()
     with _progress(args.quiet) as progress:
         bar = progress.add_task(f"{study.first.name}", total=total)
         result = run_study(study, args.replications, jobs, progress=lambda: progress.advance(bar),
-                           log_contacts=log_contacts)
+                           log_contacts=log_contacts, log_problems=log_problems)
     first = study.first
     currency = first.costs.currency
     reference = textbook_figures(first) if len(study.strategies) == 1 else None
@@ -243,6 +249,9 @@ def command_run(args) -> int:
     if log_contacts:
         files["contacts.parquet"] = lambda p: result.contacts.to_parquet(p, index=False)
         info["files"].append("contacts.parquet")
+    if log_problems:
+        files["problems.parquet"] = lambda p: result.problems.to_parquet(p, index=False)
+        info["files"].append("problems.parquet")
     write_folder(out, files)
     _print_headline(result.comparison, currency, reference, replications, journey, prevention)
     stdout.print(f"wrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f}s "

@@ -58,33 +58,27 @@ class Incidents:
         now = self.env._now
         rng = self.streams(f"incident/{name}/{number}")
         size = population.size
+        # per-customer draws, indexed by customer id so that strategies share them
         hit_draw = rng.random(size)
+        notice_at = rng.random(size)
+        draws = problems.attributes(cause, rng, size)
         joined = np.asarray(population.joined)
         left = np.asarray(population.left)
         hit = np.flatnonzero((hit_draw < spec.affected) & (joined <= now) & (left > now))
-        # per-customer draws, indexed by customer id so that strategies share them
-        notice_at = rng.random(size)[hit]
-        draws = problems.attributes(cause, rng, size)
-        draws = {key: values[hit] for key, values in draws.items()}
-        onsets = now + notice_at * spec.duration
+        batch = {key: values[hit] for key, values in draws.items()}
+        onsets = now + notice_at[hit] * spec.duration
+        order = np.argsort(onsets, kind="stable")
+        batch = {key: values[order] for key, values in batch.items()}
+        hit, onsets = hit[order], onsets[order]
         clock = cause.clock
-        contact_times = np.maximum(clock.real_many(clock.clock_many(onsets) + draws["delay"]), onsets)
+        batch["accept"] = np.zeros(len(hit))  # everyone hit has the problem (if still a customer)
+        batch["onset"] = onsets
+        batch["cause"] = np.full(len(hit), cause.index)
+        batch["customer"] = hit
+        batch["t_contact"] = np.maximum(clock.real_many(clock.clock_many(onsets) + batch["delay"]), onsets)
         chance = spec.contact_probability
         if spec.notify:
             chance *= 1.0 - self.notifications.contact_reduction
             problems.notices.extend([now] * len(hit))
         self.occurrences.append((name, now, len(hit), len(hit) if spec.notify else 0))
-        order = np.argsort(onsets, kind="stable")
-        for index in order.tolist():
-            Wake(self.env, onsets[index] - now, self._onset,
-                 (cause, int(hit[index]), float(onsets[index]), {key: float(values[index]) for key, values in draws.items()},
-                  float(contact_times[index]), chance))
-
-    def _onset(self, event: Event) -> None:
-        cause, customer, onset, draws, t_contact, chance = event._value
-        problems = self.problems
-        if not problems.population.is_active(customer, onset):
-            return
-        problem = problems.new_problem(cause, customer, onset, -1, draws["z"], draws["visit"], draws["churn"])
-        problems.after_onset(problem, draws["web"], draws["contact"], t_contact, draws["patience"],
-                             draws["resolve"], contact_probability=chance)
+        problems.contact_at(batch, contact_probability=chance)

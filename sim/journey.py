@@ -48,7 +48,7 @@ from sim.calendar import OpeningHours
 from sim.callbacks import estimated_wait, note_answered_wait
 from sim.ivr import HANG_UP, ZERO_OUT, IvrTree, SelfServiceLeaf
 from sim.queues import WaitingLine
-from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome
+from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome, ProblemOutcome
 from sim.wakeups import Wake
 
 _INF = math.inf
@@ -76,6 +76,9 @@ _IN_SERVICE_AT_HORIZON = int(Outcome.IN_SERVICE_AT_HORIZON)
 _IVR_HANGUP = int(Outcome.IVR_HANGUP)
 _SELF_SERVED = int(Outcome.SELF_SERVED)
 _WAITING_AT_HORIZON = int(Outcome.WAITING_AT_HORIZON)
+_P_RESOLVED = int(ProblemOutcome.RESOLVED)
+_P_SELF_SERVED = int(ProblemOutcome.SELF_SERVED)
+_P_GAVE_UP = int(ProblemOutcome.GAVE_UP)
 
 
 class Contact:
@@ -266,15 +269,8 @@ class Journey:
         """Customers are modelled: contacts come from *problems* and report back to it."""
         self.problems = problems
         problems.journey = self
-        write = self.log.write
-        ended = problems.contact_ended
-
-        def log_write(contact, outcome, t_end):
-            write(contact, outcome, t_end)
-            if contact.case is not None:
-                ended(contact, outcome)
-
-        self.log_write = log_write
+        self.log.about_problems(_CALLBACK_FAILED)
+        self.log_write = self.log.write
 
     # -- arriving ------------------------------------------------------------------------------
 
@@ -319,7 +315,10 @@ class Journey:
                           instant)
         contact.case = problem
         contact.track_journey()
-        self.problems.contact_started(problem, contact_id, instant)
+        problem.attempts += 1  # Problems.contact_started, inlined: this runs once per problem
+        problem.last_contact = contact_id
+        if problem.attempts == 1:
+            problem.t_first_contact = instant
         self.live[contact_id] = contact
         if self.trace is not None:
             self.trace.append((instant, "arrive", contact_id, reason))
@@ -342,7 +341,7 @@ class Journey:
         if mode == "leave":
             self.end(contact, _CLOSED)
             if contact.case is not None:
-                self.problems.gave_up(contact.case, now)
+                self.problems.finish(contact.case, _P_GAVE_UP, now)
             return
         opening = self.opening_hours.next_opening(now)
         if mode == "callback":
@@ -421,7 +420,7 @@ class Journey:
                 contact.resolved = 1
                 self.end(contact, _SELF_SERVED)
                 if contact.case is not None:
-                    self.problems.resolved(contact.case, now, self_served=True)
+                    self.problems.finish(contact.case, _P_SELF_SERVED, now)
             else:
                 self.routed(contact, choice.queue if choice.queue is not None
                             else self.right_queue[contact.reason])
@@ -638,14 +637,14 @@ class Journey:
             contact.conversation_acw)
         if self.trace is not None:
             self.trace.append((t_end, "end", contact.id, Conversation(result).name.lower()))
-        if contact.case is not None:
+        if contact.case is not None and contact.case.cause.kind:  # value demand is never tagged
             self.problems.handled(contact, t_end)
         if result == _RESOLVED:
             contact.resolved = 1
             del self.live[contact.id]
             self.log_write(contact, _ANSWERED, t_end)
             if contact.case is not None:
-                self.problems.resolved(contact.case, t_end)
+                self.problems.finish(contact.case, _P_RESOLVED, t_end)
         elif result == _DISPATCHED:
             self.end(contact, _ANSWERED, t_end)
             self.problems.dispatch(contact.case, t_end)
@@ -729,7 +728,7 @@ class Journey:
         if contact.callback_attempts >= self.policy.attempts:
             self.end(contact, _CALLBACK_FAILED)
             if contact.case is not None:
-                self.problems.gave_up(contact.case, now)
+                self.problems.finish(contact.case, _P_GAVE_UP, now)
         else:
             Wake(self.env, self.policy.retry_delay(), self._retry, contact)
         self.agent_free(group, agent)
@@ -802,14 +801,14 @@ class Journey:
             self.pending[id(again)] = again
             Wake(self.env, instant + entry_delay - self.env._now, self.contact_again, again)
         elif contact.case is not None:
-            self.problems.gave_up(contact.case, since)
+            self.problems.finish(contact.case, _P_GAVE_UP, since)
 
     def contact_again_about(self, problem, now: float) -> None:
         """After a failed technician's visit: the customer contacts again (``call_again``), or
         gives up."""
         delay = self.repeat_delay()
         if delay == math.inf:
-            self.problems.gave_up(problem, now)
+            self.problems.finish(problem, _P_GAVE_UP, now)
             return
         instant = now + delay
         entry_delay, plan = self.plan_entry(instant, problem.cause.reason)
@@ -859,6 +858,18 @@ class Journey:
         contact.ivr_menus = sum(contact.t_arrive + offset < horizon for offset in walk[1])
         contact.line_s += contact.ivr_s
         self.log_write(contact, _IN_IVR_AT_HORIZON, horizon)
+
+    def still_walking_about(self, problem, instant: float, walk: IvrWalk, patience: float, u_resolve: float,
+                            horizon: float) -> None:
+        """A first contact about *problem* that arrived before *horizon* and was still in the IVR."""
+        contact_id = self.arrived
+        self.arrived = contact_id + 1
+        contact = Contact(contact_id, problem.customer, problem.id, problem.cause.reason, problem.z, patience,
+                          u_resolve, instant)
+        contact.case = problem
+        contact.track_journey()
+        self.problems.contact_started(problem, contact_id, instant)
+        self._still_walking(contact, walk, horizon)
 
     def _log(self, now: float, step: str, contact: Contact, detail) -> None:
         if self.trace is not None:

@@ -164,6 +164,7 @@ class Measured:
     fixes: pd.DataFrame | None = None
     """Per fix started: ``fixes.csv`` rows."""
     contact_log: pd.DataFrame | None = None
+    problem_log: pd.DataFrame | None = None
     """The contact log with its steps, when asked for (``--log contacts``)."""
 
 

@@ -220,7 +220,7 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
                             {name: code for code, name in enumerate(scenario.demand)})
         journey.attach_problems(problems)
         if scenario.operations is not None:
-            problems.operations = Operations(env, scenario.operations, problems.causes, streams)
+            problems.attach_operations(Operations(env, scenario.operations, problems.causes, streams))
         problems.incidents = Incidents(env, scenario, problems, streams)
         problems.start()
     journey.arrivals = Arrivals(env, reasons, scenario.horizon, journey.arrive, busyness, journey.planner)

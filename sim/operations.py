@@ -44,16 +44,13 @@ class Operations:
         self.hours = OpeningHours(spec.working_hours)
         """When engineers work."""
         self.accuracy = spec.tagging_accuracy
-        self._tag_draw = uniforms(streams("operations/tagging"))
+        self.tag_draw = uniforms(streams("operations/tagging"))
+        """Uniform draws of the tagging decisions."""
         self._detection = (spec.detection_delay.sampler(streams("operations/detection"))
                            if spec.detection_delay is not None else None)
         self.fixes: list[dict] = []
         """One row per fix started: cause, started, finished (``inf`` until it lands), hours."""
         env.process(self.reviews())
-
-    def tags(self) -> bool:
-        """Does the agent tag this handled contact with its root cause?"""
-        return self.accuracy > 0 and self._tag_draw() < self.accuracy
 
     def first_contact(self, cause: Cause, now: float) -> None:
         """A cause's first contact was handled: without tags it surfaces after the detection delay."""

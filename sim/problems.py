@@ -64,6 +64,10 @@ _OPEN = int(ProblemOutcome.OPEN_AT_HORIZON)
 _CUSTOMER_LEFT = int(ProblemOutcome.CUSTOMER_LEFT)
 _CALLBACK_FAILED = int(Outcome.CALLBACK_FAILED)
 
+BATCH = 28 * DAY
+"""Candidates are generated four weeks at a time (numpy pays per call, not per candidate; acceptance
+is decided at each onset or contact all the same)."""
+
 
 class Cause:
     """A source of problems at run time: a root cause, a new defect, value demand or an incident."""
@@ -72,7 +76,7 @@ class Cause:
         "index", "name", "kind", "reason", "per_1000_per_day", "preventable", "contact_probability",
         "delay", "born", "effort_s", "effectiveness", "remaining", "follow_on", "follow_probability",
         "follow_delay", "visit", "fix_started", "fixed_at", "known_at", "first_contact_at",
-        "tagged_recent", "tagged", "rng", "clock", "patience",
+        "tagged_recent", "tagged", "rng", "clock", "patience", "follow_rng", "follow_delay_rng",
     )
 
     def __init__(self, index: int, name: str, kind: int, reason: int, per_1000_per_day: float,
@@ -99,6 +103,10 @@ class Cause:
         self.follow_on: Cause | None = None
         self.follow_probability = 0.0
         self.follow_delay = None
+        self.follow_delay_rng = None
+        """Stream of the delays of the follow-ons it sets off."""
+        self.follow_rng = None
+        """Stream of the attributes of its own problems set off as follow-ons."""
         self.visit = None
         """:class:`~sim.scenario.FieldVisit` settings, or ``None``."""
         self.fix_started = _INF
@@ -125,7 +133,7 @@ class Problem:
     """A customer's problem (or request) in flight: from its onset until it ends."""
 
     __slots__ = (
-        "id", "customer", "cause", "t_onset", "parent", "z", "u_visit", "u_churn", "patience_factor",
+        "id", "customer", "cause", "t_onset", "parent", "z", "needs_visit", "u_churn", "patience_factor",
         "contacts", "t_first_contact", "visits", "tagged", "tagged_contact", "ivr_s", "wait_s",
         "talk_s", "transfers", "callbacks_failed", "last_contact", "attempts",
     )
@@ -140,8 +148,10 @@ class Problem:
         """The problem that set this one off, -1 if none."""
         self.z = z
         """Complexity score: every contact about it has the same handle-time quantile."""
-        self.u_visit = u_visit
-        """Uniform draw: does it need a technician's visit (below the cause's share)."""
+        visit = cause.visit
+        self.needs_visit = visit is not None and u_visit < visit.probability
+        """True if an agent cannot resolve it on the phone: it needs a (successful) visit (its
+        uniform draw *u_visit* is below the cause's share)."""
         self.u_churn = u_churn
         """Uniform draw reserved for the customer's decision after the problem."""
         self.patience_factor = patience_factor
@@ -159,12 +169,6 @@ class Problem:
         self.attempts = 0
         """Contacts made so far (delivered)."""
 
-    @property
-    def needs_visit(self) -> bool:
-        """True while an agent cannot resolve it on the phone: it needs a (successful) visit."""
-        visit = self.cause.visit
-        return visit is not None and self.u_visit < visit.probability
-
 
 def _clock_key(intraday, weekday) -> tuple:
     return (repr(intraday), repr(weekday))
@@ -180,6 +184,7 @@ class Problems:
         self.horizon = scenario.horizon
         self.population = Population(scenario.customers, scenario.horizon, streams)
         self.log = ProblemLog()
+        self._write = self.log.write
         self.open: dict[int, Problem] = {}
         """Problems in flight by id."""
         self.next_id = 0
@@ -187,6 +192,9 @@ class Problems:
         """The journey contacts are handed to (set by the model)."""
         self.operations = None
         """The operations team (:mod:`sim.operations`), or ``None``."""
+        self.tag_accuracy = 0.0
+        """Chance an agent tags a handled contact with its root cause (the team's)."""
+        self.tag_draw = None
         self.incidents = None
         """The incidents (:mod:`sim.incidents`)."""
         self.streams = streams
@@ -213,7 +221,21 @@ class Problems:
         """Instants of proactive notices (one per notified customer)."""
         self.visit_draw = uniforms(streams("field_visits/resolve"))
         self.visit_time = {}
-        self.follow_streams = {}
+        self.feeds: list[DayFeed] = []
+        """Feeds of contacts to come."""
+        self.quiet: list[tuple] = []
+        """Candidates that contact nobody, recorded once their onset has passed."""
+        self._joined = np.asarray(self.population.joined)
+        self._segment = self.population.segment
+        self._cause_arrays = {
+            "contact_probability": np.array([c.contact_probability for c in self.causes], dtype=float),
+            "reason": np.array([c.reason for c in self.causes], dtype=np.int64),
+            "kind": np.array([c.kind for c in self.causes], dtype=np.int64),
+            "web_share": np.array([self.web_share[c.reason] for c in self.causes], dtype=float),
+            "follow_probability": np.array([c.follow_probability for c in self.causes], dtype=float),
+        }
+        """Per cause code, what routing needs, as arrays."""
+        self._acceptance = np.asarray(self.population.acceptance)[np.asarray(self.population.segment, dtype=np.int64)]
 
     # -- the catalogue -------------------------------------------------------------------------
 
@@ -239,7 +261,9 @@ class Problems:
                 cause = by_name[name]
                 cause.follow_on = by_name[spec.follow_on.cause]
                 cause.follow_probability = spec.follow_on.probability
-                cause.follow_delay = spec.follow_on.delay.sampler(streams(f"follow_on_delay/{name}"))
+                cause.follow_delay = spec.follow_on.delay
+                cause.follow_delay_rng = streams(f"follow_on_delay/{name}")
+                cause.follow_on.follow_rng = streams(f"follow_on/{spec.follow_on.cause}")
         template = scenario.new_causes
         if template is not None and template.per_30_days > 0:
             rng = streams("new_causes")
@@ -270,23 +294,27 @@ class Problems:
         self.env.process(self._days())
 
     def _days(self):
+        """Every :data:`BATCH`, the candidates of the coming batch; the quiet ones whose onset has
+        passed are recorded."""
         env = self.env
-        day = 0
-        while day * DAY < self.horizon:
-            start, end = day * DAY, min((day + 1) * DAY, self.horizon)
-            items = self.candidates(start, end)
-            if items:
-                DayFeed(env, items, self.onset)
-            day += 1
+        start = 0.0
+        while start < self.horizon:
+            end = min(start + BATCH, self.horizon)
+            self.record_quiet(start)
+            self.route(self.candidates(start, end))
+            start = end
             if end > env.now:
                 yield env.timeout(end - env.now)
 
-    def candidates(self, start: float, end: float) -> list[tuple]:
-        """Every cause's candidate problems with onset in ``[start, end)``, in time order, each
-        ``(onset, cause, customer, u_accept, u_contact, t_contact, z, patience, u_resolve,
-        u_follow, u_visit, u_web, u_churn)``."""
+    def candidates(self, start: float, end: float) -> dict[str, np.ndarray]:
+        """Every cause's candidate problems with onset in ``[start, end)``, thinned already where
+        the outcome cannot change: the customer's segment factor, customers who join later, and
+        fixes that landed before *start*. Columns of equal length (see :meth:`attributes`), plus
+        ``onset``, ``cause``, ``customer``, ``t_contact`` and ``id``."""
         population = self.population
-        columns: list[list[np.ndarray]] = [[] for _ in range(13)]
+        parts: list[dict[str, np.ndarray]] = []
+        joined = self._joined
+        acceptance = self._acceptance
         for cause in self.causes:
             if cause.kind == INCIDENT or cause.per_1000_per_day <= 0 or cause.born >= end:
                 continue
@@ -301,19 +329,36 @@ class Problems:
             if count == 0:
                 continue
             on_clock = np.sort(rng.uniform(low, high, count))
-            onsets = np.maximum(clock.real_many(on_clock), begin)
+            customers = rng.integers(0, population.size, count)
             draws = self.attributes(cause, rng, count)
-            contact = np.maximum(clock.real_many(on_clock + draws["delay"]), onsets)
-            values = (onsets, np.full(count, cause.index), rng.integers(0, population.size, count),
-                      draws["accept"], draws["contact"], contact, draws["z"], draws["patience"],
-                      draws["resolve"], draws["follow"], draws["visit"], draws["web"], draws["churn"])
-            for column, value in zip(columns, values):
-                column.append(value)
-        if not columns[0]:
-            return []
-        merged = [np.concatenate(column) for column in columns]
-        order = np.argsort(merged[0], kind="stable")
-        return list(zip(*(values[order].tolist() for values in merged)))
+            follow_delay = (cause.follow_delay.sample(cause.follow_delay_rng, count)
+                            if cause.follow_on is not None else None)
+            keep = acceptance[customers]
+            if cause.fixed_at <= start:
+                keep = keep * cause.remaining
+            kept = draws["accept"] < keep
+            on_clock = on_clock[kept]
+            both = clock.real_many(np.concatenate((on_clock, on_clock + draws["delay"][kept])))
+            onsets = np.maximum(both[:len(on_clock)], begin)
+            joined_before = joined[customers[kept]] <= onsets
+            kept[kept] = joined_before
+            if not kept.any():
+                continue
+            part = {key: values[kept] for key, values in draws.items()}
+            part["onset"] = onsets[joined_before]
+            part["cause"] = np.full(int(kept.sum()), cause.index)
+            part["customer"] = customers[kept]
+            part["t_contact"] = np.maximum(both[len(on_clock):][joined_before], part["onset"])
+            part["follow_delay"] = follow_delay[kept] if follow_delay is not None else np.full(len(part["onset"]), _INF)
+            parts.append(part)
+        if not parts:
+            return {}
+        merged = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+        order = np.argsort(merged["onset"], kind="stable")
+        merged = {key: values[order] for key, values in merged.items()}
+        merged["id"] = np.arange(self.next_id, self.next_id + len(order))
+        self.next_id += len(order)
+        return merged
 
     def attributes(self, cause: Cause, rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
         """Per-problem draws of *count* problems of *cause*, from *rng* in a fixed order."""
@@ -327,85 +372,148 @@ class Problems:
         return {"accept": accept, "contact": contact, "delay": delay, "z": z, "patience": patience,
                 "resolve": resolve, "follow": follow, "visit": visit, "web": web, "churn": churn}
 
-    # -- onset ---------------------------------------------------------------------------------
+    def route(self, batch: dict[str, np.ndarray], contact_probability: float | None = None,
+              parent: int = -1) -> None:
+        """Send a batch of candidates on their way. Those who will contact service go to a feed
+        that delivers each contact at its time (:meth:`_deliver`, one event per contact); the
+        others (web self-service, silent) are recorded once their onset has passed
+        (:meth:`record_quiet`); follow-on problems are set off at their time."""
+        if not batch:
+            return
+        table = self._cause_arrays
+        cause_of = batch["cause"]
+        chance = table["contact_probability"][cause_of] if contact_probability is None \
+            else np.full(len(cause_of), contact_probability)
+        reason = table["reason"][cause_of]
+        web = (table["kind"][cause_of] == VALUE) & (batch["web"] < table["web_share"][cause_of])
+        contacts = ~web & (batch["contact"] < chance)
+        parents = np.full(len(cause_of), parent, dtype=np.int64)
+        if contacts.any():
+            index = np.flatnonzero(contacts)
+            columns = [batch[key][index].tolist() for key in
+                       ("t_contact", "id", "onset", "customer", "accept", "z", "patience", "resolve", "visit", "churn")]
+            items = list(zip(columns[0], reason[index].tolist(), columns[1], columns[2], cause_of[index].tolist(),
+                             columns[3], columns[4], columns[5], columns[6], columns[7], columns[8], columns[9],
+                             parents[index].tolist()))
+            items.sort(key=lambda item: item[0])  # a feed delivers in time order
+            self.feeds = [feed for feed in self.feeds if feed.next < len(feed.entries)]
+            self.feeds.append(DayFeed(self.env, items, self._deliver, self.journey.planner))
+        quiet = np.flatnonzero(~contacts)
+        if len(quiet):
+            self.quiet.extend(zip(batch["onset"][quiet].tolist(), batch["id"][quiet].tolist(),
+                                  cause_of[quiet].tolist(), batch["customer"][quiet].tolist(),
+                                  batch["accept"][quiet].tolist(), batch["z"][quiet].tolist(),
+                                  batch["visit"][quiet].tolist(), batch["churn"][quiet].tolist(),
+                                  web[quiet].tolist(), parents[quiet].tolist()))
+        follows = np.flatnonzero(batch["follow"] < table["follow_probability"][cause_of])
+        for index in follows.tolist():
+            Wake(self.env, batch["onset"][index] + batch["follow_delay"][index] - self.env._now,
+                 self._follow_on, (int(batch["id"][index]), float(batch["onset"][index]), int(cause_of[index]),
+                                   int(batch["customer"][index]), float(batch["accept"][index])))
 
-    def onset(self, item: tuple, _plan=None) -> None:
-        """A candidate's onset: it becomes a problem if its customer is active and it survives
-        thinning; then it is resolved on the web, suffered in silence, or contacted about."""
-        (t, cause_index, customer, u_accept, u_contact, t_contact, z, patience, u_resolve, u_follow,
-         u_visit, u_web, u_churn) = item
+    def accepted(self, cause: Cause, customer: int, onset: float, u_accept: float) -> bool:
+        """Is a candidate a real problem: its customer active at the onset, and its acceptance
+        draw below the segment's share times the cause's remaining rate then? (Exact whenever it
+        is asked after the onset: a customer's leaving time and a fix's landing time are known
+        once they happen, or before.)"""
         population = self.population
-        if not population.joined[customer] <= t < population.left[customer]:
+        if not population.joined[customer] <= onset < population.left[customer]:
+            return False
+        keep = population.acceptance[population.segment[customer]]
+        if onset >= cause.fixed_at:
+            keep *= cause.remaining
+        return u_accept < keep
+
+    def _deliver(self, item: tuple, plan) -> None:
+        """A candidate's first contact is due: if it is a real problem (see :meth:`accepted`,
+        inlined), the customer calls, unless they left meanwhile."""
+        (instant, _, problem_id, onset, cause_index, customer, u_accept, z, patience, u_resolve, u_visit,
+         u_churn, parent) = item
+        population = self.population
+        left = population.left[customer]
+        if not population.joined[customer] <= onset < left:
             return
         cause = self.causes[cause_index]
         segment = population.segment[customer]
         keep = population.acceptance[segment]
-        if t >= cause.fixed_at:
+        if onset >= cause.fixed_at:
             keep *= cause.remaining
         if u_accept >= keep:
             return
-        problem = self.new_problem(cause, customer, t, -1, z, u_visit, u_churn)
-        if cause.follow_on is not None and u_follow < cause.follow_probability:
-            Wake(self.env, cause.follow_delay(), self._follow_on, problem)
-        self.after_onset(problem, u_web, u_contact, t_contact, patience, u_resolve)
-
-    def new_problem(self, cause: Cause, customer: int, t: float, parent: int, z: float,
-                    u_visit: float, u_churn: float) -> Problem:
-        """A new problem in flight."""
-        population = self.population
-        problem = Problem(self.next_id, customer, cause, t, parent, z, u_visit, u_churn,
-                          population.patience_factor[population.segment[customer]])
-        self.next_id += 1
-        self.open[problem.id] = problem
-        return problem
-
-    def after_onset(self, problem: Problem, u_web: float, u_contact: float, t_contact: float,
-                    patience: float, u_resolve: float, contact_probability: float | None = None) -> None:
-        """Web self-service, silence, or a contact at *t_contact*."""
-        cause = problem.cause
-        t = problem.t_onset
-        if cause.kind == VALUE and u_web < self.web_share[cause.reason]:
-            self.web_uses.append(t)
-            self.finish(problem, _WEB, t)
-            return
-        chance = cause.contact_probability if contact_probability is None else contact_probability
-        if u_contact >= chance:
-            self.finish(problem, _SILENT, t)
-            return
-        self.contact_at(problem, t_contact, patience * problem.patience_factor, u_resolve)
-
-    def contact_at(self, problem: Problem, instant: float, patience: float, u_resolve: float) -> None:
-        """The customer contacts service about *problem* at *instant*."""
-        journey = self.journey
-        delay, plan = journey.plan_entry(instant, problem.cause.reason)
-        Wake(self.env, max(instant + delay - self.env._now, 0.0), self._deliver,
-             (problem, instant, plan, patience, u_resolve))
-
-    def _deliver(self, event: Event) -> None:
-        problem, instant, plan, patience, u_resolve = event._value
-        if not self.population.is_active(problem.customer, instant):
+        factor = population.patience_factor[segment]
+        problem = Problem(problem_id, customer, cause, onset, parent, z, u_visit, u_churn, factor)
+        self.open[problem_id] = problem
+        if left <= instant:
             self.finish(problem, _CUSTOMER_LEFT, instant)
             return
-        self.journey.arrive_about(problem, instant, plan, patience, u_resolve)
+        self.journey.arrive_about(problem, instant, plan, patience * factor, u_resolve)
+
+    def record_quiet(self, now: float) -> None:
+        """Record the candidates that contact nobody (web self-service, silent) whose onset has
+        passed, if they are real problems."""
+        pending = []
+        population = self.population
+        joined, left, segment, acceptance = population.joined, population.left, population.segment, population.acceptance
+        causes = self.causes
+        write = self.log.write_plain
+        web_uses = self.web_uses
+        for entry in self.quiet:
+            onset, problem_id, cause_index, customer, u_accept, z, u_visit, u_churn, web, parent = entry
+            if onset >= now:
+                pending.append(entry)
+                continue
+            if not joined[customer] <= onset < left[customer]:
+                continue
+            cause = causes[cause_index]
+            keep = acceptance[segment[customer]]
+            if onset >= cause.fixed_at:
+                keep *= cause.remaining
+            if u_accept >= keep:
+                continue
+            if web:
+                web_uses.append(onset)
+            write(problem_id, customer, segment[customer], cause_index, cause.kind, parent,
+                  _WEB if web else _SILENT, onset, onset)
+        self.quiet = pending
+
+    def new_problem(self, problem_id: int, cause: Cause, customer: int, t: float, parent: int, z: float,
+                    u_visit: float, u_churn: float) -> Problem:
+        """A problem in flight."""
+        population = self.population
+        problem = Problem(problem_id, customer, cause, t, parent, z, u_visit, u_churn,
+                          population.patience_factor[population.segment[customer]])
+        self.open[problem_id] = problem
+        return problem
+
+    def contact_at(self, batch: dict[str, np.ndarray], contact_probability: float | None = None,
+                   parent: int = -1) -> None:
+        """Route candidates created during the run (follow-ons, incidents): ids are given now."""
+        count = len(batch["onset"])
+        batch["id"] = np.arange(self.next_id, self.next_id + count)
+        self.next_id += count
+        batch.setdefault("follow_delay", np.full(count, _INF))
+        self.route(batch, contact_probability, parent)
 
     def _follow_on(self, event: Event) -> None:
-        """A problem sets off a follow-on problem of another cause, for the same customer."""
-        parent = event._value
-        cause = parent.cause.follow_on
+        """A problem sets off a follow-on problem of another cause, for the same customer, if the
+        parent was a real problem and the customer is still here."""
+        parent_id, parent_onset, cause_index, customer, u_accept = event._value
+        parent_cause = self.causes[cause_index]
         now = self.env._now
-        if not self.population.is_active(parent.customer, now):
+        if not self.accepted(parent_cause, customer, parent_onset, u_accept):
             return
-        rng = self.follow_streams.get(cause.index)
-        if rng is None:
-            rng = self.follow_streams[cause.index] = self.streams(f"follow_on/{cause.name}")
-        draws = {key: values[0] for key, values in self.attributes(cause, rng, 1).items()}
-        if now >= cause.fixed_at and draws["accept"] >= cause.remaining:
+        if not self.population.is_active(customer, now):
             return
-        problem = self.new_problem(cause, parent.customer, now, parent.id, draws["z"], draws["visit"],
-                                   draws["churn"])
-        t_contact = max(cause.clock.later(now, draws["delay"]), now)
-        self.after_onset(problem, draws["web"], draws["contact"], t_contact, draws["patience"],
-                         draws["resolve"])
+        cause = parent_cause.follow_on
+        draws = self.attributes(cause, cause.follow_rng, 1)
+        if now >= cause.fixed_at and draws["accept"][0] >= cause.remaining:
+            return
+        draws["accept"][:] = 0.0  # accepted now; a segment factor does not apply to follow-ons
+        draws["onset"] = np.array([now])
+        draws["cause"] = np.array([cause.index])
+        draws["customer"] = np.array([customer])
+        draws["t_contact"] = np.array([max(cause.clock.later(now, float(draws["delay"][0])), now)])
+        self.contact_at(draws, parent=parent_id)
 
     # -- what contacts do to a problem ---------------------------------------------------------
 
@@ -416,17 +524,6 @@ class Problems:
         if problem.attempts == 1:
             problem.t_first_contact = instant
 
-    def contact_ended(self, contact, outcome: int) -> None:
-        """A contact about a problem ended (its row was written): add it to the problem."""
-        problem = contact.case
-        problem.contacts += 1
-        problem.ivr_s += contact.ivr_s
-        problem.wait_s += contact.wait_s
-        problem.talk_s += contact.talk_s
-        problem.transfers += contact.transfers
-        if outcome == _CALLBACK_FAILED:
-            problem.callbacks_failed += 1
-
     def handled(self, contact, now: float) -> None:
         """An agent handled a contact: perhaps tag it with its root cause; a failure cause's first
         handled contact starts its detection delay."""
@@ -434,23 +531,16 @@ class Problems:
         cause = problem.cause
         if cause.kind == VALUE:
             return
-        operations = self.operations
         if cause.first_contact_at == _INF:
             cause.first_contact_at = now
-            if operations is not None:
-                operations.first_contact(cause, now)
-        if operations is not None and problem.tagged_contact != contact.id and operations.tags():
+            if self.operations is not None:
+                self.operations.first_contact(cause, now)
+        if self.tag_accuracy and problem.tagged_contact != contact.id and self.tag_draw() < self.tag_accuracy:
             problem.tagged_contact = contact.id
             problem.tagged += 1
             contact.tagged = 1
             cause.tagged_recent += 1
             cause.tagged += 1
-
-    def resolved(self, problem: Problem, now: float, self_served: bool = False) -> None:
-        self.finish(problem, _SELF_SERVED if self_served else _RESOLVED, now)
-
-    def gave_up(self, problem: Problem, now: float) -> None:
-        self.finish(problem, _GAVE_UP, now)
 
     def customer_left(self, problem: Problem, now: float) -> None:
         """The customer left before making the contact they were about to make."""
@@ -479,10 +569,31 @@ class Problems:
     def finish(self, problem: Problem, outcome: int, t_end: float) -> None:
         """*problem* ends: its row is written (a second end raises ``KeyError``)."""
         del self.open[problem.id]
-        self.log.write(problem, self.population.segment[problem.customer], problem.cause.kind, outcome, t_end)
+        self._write(problem, self._segment[problem.customer], problem.cause.kind, outcome, t_end)
+
+    def attach_operations(self, operations) -> None:
+        """The operations team that tags and fixes (see :mod:`sim.operations`)."""
+        self.operations = operations
+        self.tag_accuracy = operations.accuracy
+        self.tag_draw = operations.tag_draw
 
     def close(self, horizon: float) -> None:
-        """At the horizon, write the problems still open."""
+        """At the horizon: contacts whose caller was still in the IVR, candidates that contact
+        nobody, and every problem still open are written."""
+        for feed in self.feeds:
+            for item, plan in feed.undelivered():
+                (instant, _, problem_id, onset, cause_index, customer, u_accept, z, patience, u_resolve,
+                 u_visit, u_churn, parent) = item
+                cause = self.causes[cause_index]
+                if onset >= horizon or not self.accepted(cause, customer, onset, u_accept):
+                    continue
+                problem = self.new_problem(problem_id, cause, customer, onset, parent, z, u_visit, u_churn)
+                if instant < horizon and self.population.left[customer] > instant:
+                    self.journey.still_walking_about(problem, instant, plan, patience * problem.patience_factor,
+                                                     u_resolve, horizon)
+        self.feeds = []
+        self.record_quiet(horizon)
+        self.quiet = []
         for problem in list(self.open.values()):
             self.finish(problem, _OPEN, horizon)
 

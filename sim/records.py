@@ -271,6 +271,31 @@ class ContactLog:
             c.escalations, c.callback_offered, c.callback_accepted, c.callback_attempts,
             c.callback_wait_s, c.outbound_s, c.announced_wait_s, c.callback_within_window, c.tagged)
 
+    def about_problems(self, callback_failed: int) -> None:
+        """Customers are modelled: each row written also adds the contact to its problem (contacts,
+        IVR, wait and talk time, transfers, failed callbacks), in the same call."""
+        pack = self._pack
+        rows = self._rows
+
+        def write(c, outcome: int, t_end: float) -> None:
+            rows.buffer += pack(
+                c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
+                c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s, c.line_s,
+                c.origin, c.attempt, c.ivr_s, c.ivr_menus, c.zero_out, c.misrouted, c.hops, c.transfers,
+                c.escalations, c.callback_offered, c.callback_accepted, c.callback_attempts,
+                c.callback_wait_s, c.outbound_s, c.announced_wait_s, c.callback_within_window, c.tagged)
+            problem = c.case
+            if problem is not None:
+                problem.contacts += 1
+                problem.ivr_s += c.ivr_s
+                problem.wait_s += c.wait_s
+                problem.talk_s += c.talk_s
+                problem.transfers += c.transfers
+                if outcome == callback_failed:
+                    problem.callbacks_failed += 1
+
+        self.write = write
+
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -358,6 +383,12 @@ class ProblemLog:
             p.id, p.customer, segment, p.cause.index, kind, p.parent, outcome, p.t_onset,
             p.t_first_contact, t_end, p.contacts, p.visits, p.tagged, p.ivr_s, p.wait_s, p.talk_s,
             p.transfers, p.callbacks_failed)
+
+    def write_plain(self, problem_id: int, customer: int, segment: int, cause: int, kind: int, parent: int,
+                    outcome: int, t_onset: float, t_end: float) -> None:
+        """The row of a problem nobody contacted service about (silent, or resolved on the web)."""
+        self._rows.buffer += self._pack(problem_id, customer, segment, cause, kind, parent, outcome, t_onset,
+                                        NAN, t_end, 0, 0, 0, 0.0, 0.0, 0.0, 0, 0)
 
     def __len__(self) -> int:
         return len(self._rows)

@@ -33,6 +33,8 @@ class Task:
     scenario: Scenario
     log_contacts: bool = False
     """Also return the contact log with every step's times (``--log contacts``)."""
+    log_problems: bool = False
+    """Also return the problem log (``--log problems``, customers modelled)."""
 
 
 def run_task(task: Task) -> Measured:
@@ -41,7 +43,24 @@ def run_task(task: Task) -> Measured:
     measured = measure(result, task.strategy)
     if task.log_contacts:
         measured.contact_log = contact_log_with_steps(result, task.strategy)
+    if task.log_problems and result.prevention is not None:
+        measured.problem_log = problem_log(result, task.strategy)
     return measured
+
+
+def problem_log(result, strategy: str) -> pd.DataFrame:
+    """The problem log of a run, one row per problem, with cause and segment names."""
+    from sim.problems import KIND_NAMES
+    from sim.records import ProblemOutcome
+
+    log = result.prevention.problems.copy()
+    log.insert(0, "replication", result.replication)
+    log.insert(0, "strategy", strategy)
+    log["cause"] = pd.Categorical.from_codes(log["cause"], list(result.prevention.causes["cause"]))
+    log["segment"] = pd.Categorical.from_codes(log["segment"], result.prevention.population.segment_names)
+    log["kind"] = pd.Categorical.from_codes(log["kind"], list(KIND_NAMES))
+    log["outcome"] = pd.Categorical.from_codes(log["outcome"] - 1, [o.name.lower() for o in ProblemOutcome])
+    return log
 
 
 def contact_log_with_steps(result, strategy: str) -> pd.DataFrame:
@@ -81,6 +100,8 @@ class StudyResult:
     """One row per strategy x half-hour of the week (``intraday.csv``)."""
     contacts: pd.DataFrame | None
     """With ``--log contacts``: every contact with every step's times (``contacts.parquet``)."""
+    problems: pd.DataFrame | None
+    """With ``--log problems``: every problem (``problems.parquet``)."""
     root_causes: pd.DataFrame | None
     """With customers: one row per strategy x replication x cause (``root_causes.csv``)."""
     fixes: pd.DataFrame | None
@@ -95,10 +116,11 @@ COMPARED_METRICS = [column for column in SUMMARY_COLUMNS if column not in ("stra
 """Metrics that appear in ``comparison.csv``."""
 
 
-def tasks_of(study: Study, replications: int | None = None, log_contacts: bool = False) -> list[Task]:
+def tasks_of(study: Study, replications: int | None = None, log_contacts: bool = False,
+             log_problems: bool = False) -> list[Task]:
     """Every strategy x replication of *study*, strategies in file order."""
     return [
-        Task(name, replication, scenario, log_contacts)
+        Task(name, replication, scenario, log_contacts, log_problems)
         for name, scenario in study.strategies.items()
         for replication in range(replications or scenario.replications)
     ]
@@ -134,9 +156,9 @@ def run_tasks(tasks: list[Task], jobs: int, progress=None) -> list[Measured]:
 
 
 def run_study(study: Study, replications: int | None = None, jobs: int | None = None,
-              progress=None, log_contacts: bool = False) -> StudyResult:
+              progress=None, log_contacts: bool = False, log_problems: bool = False) -> StudyResult:
     """Run every task of *study* and assemble the summary, comparison and daily tables."""
-    tasks = tasks_of(study, replications, log_contacts)
+    tasks = tasks_of(study, replications, log_contacts, log_problems)
     jobs = jobs or default_jobs()
     started = time.perf_counter()
     results = run_tasks(tasks, jobs, progress)
@@ -150,6 +172,7 @@ def run_study(study: Study, replications: int | None = None, jobs: int | None = 
         by_group=pd.concat([r.by_group for r in results], ignore_index=True)[GROUP_COLUMNS],
         intraday=combine_intraday([r.intraday_sums for r in results])[INTRADAY_COLUMNS],
         contacts=(pd.concat([r.contact_log for r in results], ignore_index=True) if log_contacts else None),
+        problems=_gather([r.problem_log for r in results], None),
         root_causes=_gather([r.root_causes for r in results], ROOT_CAUSE_COLUMNS),
         fixes=_gather([r.fixes for r in results], FIX_COLUMNS),
         wall_time_s=wall,
@@ -157,9 +180,10 @@ def run_study(study: Study, replications: int | None = None, jobs: int | None = 
     )
 
 
-def _gather(parts: list, columns: list[str]) -> pd.DataFrame | None:
+def _gather(parts: list, columns: list[str] | None) -> pd.DataFrame | None:
     """Concatenate per-task tables (``None`` when no task made one)."""
     parts = [part for part in parts if part is not None]
     if not parts:
         return None
-    return pd.concat(parts, ignore_index=True)[columns]
+    table = pd.concat(parts, ignore_index=True)
+    return table if columns is None else table[columns]

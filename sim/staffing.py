@@ -10,7 +10,11 @@ roster: the smallest N with round(N x (1 - shrinkage)) >= agents needed.
 From a scenario, per agent group:
 
 - demand: every reason's mean rate in that half-hour (daily volume x weekday weight x intraday
-  share; no busyness, it has mean 1; nothing while the centre is closed);
+  share; no busyness, it has mean 1; nothing while the centre is closed). With a customer
+  population the daily volume is the expected first contacts of the reason's root causes and value
+  demand (rate per 1000 x customers x mean segment factor x contact probability, less web
+  deflection; new defects at their expected number half-way through the run); incidents, repeat
+  contacts and redials are not planned for, as a planner would not;
 - each queue is planned by its *primary* group: the group that lists it first in ``serves`` (or,
   if none does, the first group that serves it); a group plans its primary queues pooled;
 - handle time: the rate-weighted mean over the reasons of talk (``handle_time_by_reason`` or
@@ -136,13 +140,38 @@ def primary_group(scenario: Scenario, queue: str) -> str:
     raise ValueError(f"no group serves queue {queue!r}")  # pragma: no cover - validated earlier
 
 
+def daily_volume(scenario: Scenario, reason: str) -> float:
+    """Expected first contacts of *reason* on a day of weight 1: its own rate, or, with customers,
+    what its root causes, new defects and value demand produce at the start of the run."""
+    if scenario.customers is None:
+        return scenario.demand[reason].daily_volume
+    customers = scenario.customers
+    segments = customers.segments
+    factor = 1.0 if segments is None else sum(s.share * s.problem_factor for s in segments.values())
+    per_day = customers.count / 1000 * factor
+    volume = 0.0
+    for cause in scenario.root_causes.values():
+        if cause.reason == reason and cause.appears < scenario.horizon:
+            volume += cause.per_1000_per_day * cause.contact_probability
+    web = scenario.web_self_service.deflection.get(reason, 0.0)
+    for value in scenario.value_demand.values():
+        if value.reason == reason:
+            volume += value.per_1000_per_day * value.contact_probability * (1 - web)
+    template = scenario.new_causes
+    if template is not None and reason in template.reasons and sum(template.reasons.values()) > 0:
+        expected_alive = template.per_30_days * scenario.horizon / (30 * DAY) / 2
+        share = template.reasons[reason] / sum(template.reasons.values())
+        volume += expected_alive * share * template.per_1000_per_day.mean_value * template.contact_probability
+    return volume * per_day
+
+
 def half_hour_rates(scenario: Scenario, reason: str) -> np.ndarray:
     """7 x 48 mean arrival rates per second of *reason* (zero while the centre is closed)."""
     spec = scenario.demand[reason]
     calendar = scenario.calendar
     intraday = spec.intraday if spec.intraday is not None else calendar.intraday
     weekday = spec.weekday if spec.weekday is not None else calendar.weekday
-    rates = spec.daily_volume * np.outer(weekday_weights(weekday), intraday_shares(intraday)) / SLOT
+    rates = daily_volume(scenario, reason) * np.outer(weekday_weights(weekday), intraday_shares(intraday)) / SLOT
     if calendar.opening_hours is not None:
         hours = OpeningHours(calendar.opening_hours)
         open_share = np.array([[_open_share(hours, day * DAY + slot * SLOT) for slot in range(SLOTS_PER_DAY)]

@@ -1,0 +1,459 @@
+"""Prevention mechanics: customers, root causes and their fixes, value demand, follow-on problems,
+incidents and proactive notice, field visits, and common random numbers across strategies."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calendar import OpeningHours, intraday_shares
+from sim.demand_clock import DemandClock
+from sim.loader import ScenarioError, load_text
+from sim.metrics import measure
+from sim.model import simulate
+from sim.records import ProblemOutcome
+from sim.stats import t_interval
+from sim.units import DAY, HOUR
+
+from conftest import SIZE, scenario_from
+
+BASE = """
+horizon: {horizon}
+seed: 11
+customers: {{count: {customers}}}
+demand:
+  billing: {{}}
+  general: {{}}
+agents:
+  frontline:
+    headcount: 30
+    serves: [billing, general]
+    handle_time: {{dist: exponential, mean: 4m}}
+patience: {{dist: exponential, mean: 10m}}
+"""
+
+
+def base(horizon="28d", customers=10000, extra=""):
+    return BASE.format(horizon=horizon, customers=customers) + extra
+
+
+def study(text, *overrides):
+    return load_text(text, "test.yaml", overrides)
+
+
+# ------------------------------------------------------------------------------ the fix loop
+
+
+FIXED = base(horizon="56d", extra="""
+root_causes:
+  invoice:
+    reason: billing
+    per_1000_per_day: 10
+    contact_probability: 1
+    fix_effort: {dist: constant, value: 16h}
+    fix_effectiveness: 0.6
+operations:
+  engineers: 1
+  tagging_accuracy: 1
+  review_every: 7d
+""")
+
+
+def test_a_finished_fix_cuts_the_rate_per_active_customer_day_by_its_effectiveness():
+    scenario = scenario_from(FIXED)
+    before, after = [], []
+    for replication in range(int(8 * SIZE)):
+        result = simulate(scenario, replication)
+        fixes = result.prevention.fixes
+        assert len(fixes) == 1 and fixes["cause"][0] == "invoice"
+        # reviewed at day 7 (a Monday 00:00); 16 working hours from then: Tuesday 17:00
+        landed = fixes["finished_s"][0]
+        assert landed == pytest.approx(8 * DAY + 17 * HOUR)
+        onsets = result.prevention.problems["t_onset"].to_numpy()
+        customers = 10000
+        before.append(np.sum(onsets < landed) / (customers * landed / DAY) * 1000)
+        after.append(np.sum(onsets >= landed) / (customers * (56 * DAY - landed) / DAY) * 1000)
+    mean, low, high = t_interval(before)
+    assert low <= 10 <= high, (mean, low, high)
+    mean, low, high = t_interval(after)
+    assert low <= 4 <= high, (mean, low, high)
+    assert (high - low) / 2 < 0.1 * 4  # narrow enough to mean something
+
+
+def test_segments_scale_the_rate_by_their_problem_factor():
+    text = FIXED.replace("customers: {count: 10000}", """customers:
+  count: 10000
+  segments:
+    consumer: {share: 0.7}
+    business: {share: 0.3, problem_factor: 2, monthly_revenue: 200}""") + "\n"
+    scenario = scenario_from(text, "operations=null")
+    rates = []
+    for replication in range(int(5 * SIZE)):
+        problems = simulate(scenario, replication).prevention.problems
+        per_segment = problems.groupby("segment").size()
+        rates.append(len(problems) / (10000 * 56) * 1000)
+        # business customers (30%) have twice the rate: 0.6 / (0.7 + 0.6) of the problems
+        assert per_segment[1] / len(problems) == pytest.approx(0.6 / 1.3, abs=0.03)
+    mean, low, high = t_interval(rates)
+    assert low <= 10 * 1.3 <= high, (mean, low, high)
+
+
+def test_tagging_accuracy_zero_means_no_fixes():
+    scenario = scenario_from(FIXED, "operations.tagging_accuracy=0", "operations.engineers=5")
+    result = simulate(scenario, 0)
+    assert len(result.prevention.fixes) == 0
+    assert result.contacts["tagged"].sum() == 0
+    assert measure(result, "x").summary["fixes_completed"] == 0
+
+
+def test_without_tags_a_detection_delay_still_surfaces_causes_late():
+    scenario = scenario_from(FIXED, "operations.tagging_accuracy=0",
+                             "operations.detection_delay={dist: constant, value: 20d}")
+    fixes = simulate(scenario, 0).prevention.fixes
+    assert len(fixes) == 1
+    # first contact on day 0, known on day 20, fixed at the review of day 21
+    assert fixes["started_s"][0] == 21 * DAY
+
+
+def test_reviews_rank_causes_by_tagged_volume_and_fix_while_engineers_are_free():
+    text = base(horizon="15d", extra="""
+root_causes:
+  small: {reason: billing, per_1000_per_day: 1}
+  large: {reason: billing, per_1000_per_day: 8}
+  medium: {reason: general, per_1000_per_day: 4}
+  fate: {reason: general, per_1000_per_day: 6, preventable: false}
+operations:
+  engineers: 2
+  tagging_accuracy: 1
+""")
+    fixes = simulate(scenario_from(text), 0).prevention.fixes
+    # two engineers at the day-7 review: the two most tagged preventable causes, largest first;
+    # 'fate' is more tagged than 'medium' but cannot be fixed
+    assert list(fixes["cause"][:2]) == ["large", "medium"]
+    assert list(fixes["started_s"][:2]) == [7 * DAY, 7 * DAY]
+    # 40 working hours each: both land on Friday 17:00, so at the day-14 review an engineer takes
+    # the last one; the other stays free
+    assert list(fixes["finished_s"][:2]) == [11 * DAY + 17 * HOUR] * 2
+    assert list(fixes["cause"][2:]) == ["small"] and fixes["started_s"][2] == 14 * DAY
+    assert math.isinf(fixes["finished_s"][2])  # lands after the horizon
+
+
+# ---------------------------------------------------------------- common random numbers
+
+
+STRATEGIES = base(extra="""
+root_causes:
+  invoice: {reason: billing, per_1000_per_day: 4, contact_probability: 0.7,
+            contact_delay: {dist: exponential, mean: 1d}}
+  outage_bug: {reason: general, per_1000_per_day: 2, contact_probability: 0.5,
+               follow_on: {cause: invoice, probability: 0.4, delay: {dist: exponential, mean: 5d}}}
+value_demand:
+  questions: {reason: general, per_1000_per_day: 5}
+strategies:
+  few_agents: {agents: {frontline: {headcount: 6}}}
+  many_agents: {agents: {frontline: {headcount: 40}}, operations: {engineers: 0, tagging_accuracy: 0.9}}
+""")
+
+
+def test_with_no_fixes_and_nobody_leaving_strategies_see_identical_problem_arrivals():
+    loaded = study(STRATEGIES)
+    frames = []
+    for name, scenario in loaded.strategies.items():
+        problems = simulate(scenario, 3).prevention.problems
+        frames.append(problems[["problem", "customer", "cause", "parent", "t_onset"]].reset_index(drop=True))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    assert len(frames[0]) > 1000
+
+
+def test_a_catalogue_without_defects_gives_equal_demand_under_every_strategy():
+    text = base(extra="""
+value_demand:
+  questions: {reason: general, per_1000_per_day: 5}
+  orders: {reason: billing, per_1000_per_day: 3, contact_delay: {dist: exponential, mean: 2h}}
+strategies:
+  reactive: {operations: {engineers: 2, tagging_accuracy: 0.1}}
+  embedded: {operations: {engineers: 6, tagging_accuracy: 0.95}}
+""")
+    loaded = study(text)
+    summaries = [measure(simulate(scenario, 1), name).summary for name, scenario in loaded.strategies.items()]
+    for key in ("problems", "calls", "offered", "answered", "silent_problems"):
+        assert summaries[0][key] == summaries[1][key], key
+    assert summaries[0]["failure_demand_share"] == 0
+    assert summaries[1]["fixes_completed"] == 0
+
+
+# ------------------------------------------------------------------------------ customers
+
+
+def test_customers_are_conserved_and_new_ones_produce_problems():
+    text = base(horizon="30d", customers=2000, extra="""
+warmup: 5d
+value_demand:
+  questions: {reason: general, per_1000_per_day: 20}
+""")
+    result = simulate(scenario_from(text, "customers.acquisition_per_day=50"), 0)
+    summary = measure(result, "x").summary
+    assert summary["customers_end"] == (summary["customers_start"] + summary["customers_acquired"]
+                                        - summary["customers_left"])
+    population = result.prevention.population
+    assert population.size == len(population.joined) > 2000
+    assert summary["customers_start"] == pytest.approx(2000 + 50 * 5, rel=0.05)
+    assert summary["customers_acquired"] == pytest.approx(50 * 25, rel=0.1)
+    problems = result.prevention.problems
+    acquired = problems[problems["customer"] >= 2000]
+    assert len(acquired) > 0
+    joined = np.asarray(population.joined)
+    assert np.all(acquired["t_onset"].to_numpy() >= joined[acquired["customer"].to_numpy()])
+
+
+def test_every_problem_ends_once_and_every_contact_belongs_to_a_problem():
+    text = STRATEGIES.split("strategies:")[0] + """
+incidents:
+  outage: {at: 3d, duration: 6h, affected: 0.2, reason: general, contact_probability: 0.6}
+call_again: {probability: 0.5, delay: {dist: exponential, mean: 1d}}
+redial: {probability: 0.3, delay: {dist: exponential, mean: 30m}}
+"""
+    result = simulate(scenario_from(text, "agents.frontline.headcount=5"), 0)
+    problems = result.prevention.problems
+    assert problems["problem"].is_unique
+    assert set(problems["problem"]) == set(range(len(problems)))
+    contacts = result.contacts
+    assert set(contacts["problem"]) <= set(problems["problem"])
+    per_problem = contacts.groupby("problem").size()
+    recorded = problems.set_index("problem")["contacts"]
+    assert (recorded.reindex(per_problem.index) == per_problem).all()
+    silent = problems[problems["outcome"] == ProblemOutcome.SILENT]
+    assert (silent["contacts"] == 0).all()
+    resolved = problems[problems["outcome"] == ProblemOutcome.RESOLVED]
+    assert (resolved["t_end"] >= resolved["t_onset"]).all()
+    assert contacts["customer"].isin(problems["customer"]).all()
+
+
+# ------------------------------------------------------------------- follow-ons, web, visits
+
+
+def test_follow_on_problems_come_a_delay_after_their_parent_for_the_same_customer():
+    text = base(extra="""
+root_causes:
+  plan_change:
+    reason: billing
+    per_1000_per_day: 3
+    follow_on: {cause: wrong_bill, probability: 0.5, delay: {dist: constant, value: 7d}}
+  wrong_bill: {reason: billing, per_1000_per_day: 0}
+""")
+    problems = simulate(scenario_from(text), 0).prevention.problems.set_index("problem")
+    children = problems[problems["parent"] >= 0]
+    parents = problems.loc[children["parent"]]
+    assert (children["customer"].to_numpy() == parents["customer"].to_numpy()).all()
+    assert np.allclose(children["t_onset"].to_numpy() - parents["t_onset"].to_numpy(), 7 * DAY)
+    due = problems[(problems["cause"] == 0) & (problems["t_onset"] < 21 * DAY)]
+    assert len(children) == pytest.approx(0.5 * len(due), rel=0.15)
+    summary = measure(simulate(scenario_from(text), 0), "x").summary
+    assert summary["follow_on_problems"] == len(children)
+
+
+def test_web_self_service_deflects_its_share_of_value_demand_before_any_contact():
+    text = base(extra="""
+value_demand:
+  questions: {reason: general, per_1000_per_day: 10}
+web_self_service: {deflection: {general: 0.3}, cost_per_use: 0.5}
+""")
+    result = simulate(scenario_from(text), 0)
+    problems = result.prevention.problems
+    web = problems["outcome"] == ProblemOutcome.WEB
+    assert web.mean() == pytest.approx(0.3, abs=0.02)
+    assert (problems.loc[web, "contacts"] == 0).all()
+    summary = measure(result, "x").summary
+    assert summary["web_deflected"] == web.sum()
+    assert summary["cost_web"] == pytest.approx(0.5 * web.sum())
+
+
+def test_field_visits_resolve_problems_after_their_response_time():
+    text = base(extra="""
+root_causes:
+  wrong_part:
+    reason: billing
+    per_1000_per_day: 2
+    field_visit: {probability: 0.5, response: {dist: constant, value: 24h}, cost: 100, resolve_probability: 1}
+""")
+    result = simulate(scenario_from(text), 0)
+    problems = result.prevention.problems
+    field = problems[problems["outcome"] == ProblemOutcome.FIELD]
+    phone = problems[problems["outcome"] == ProblemOutcome.RESOLVED]
+    assert len(field) == pytest.approx(len(problems) * 0.5, rel=0.15)
+    assert (field["field_visits"] == 1).all()
+    assert (field["t_end"] - field["t_first_contact"] >= 24 * HOUR).all()
+    summary = measure(result, "x").summary
+    visits_in = field[field["t_end"] < 28 * DAY]
+    assert summary["field_visits"] == len(visits_in)
+    assert summary["cost_field"] == 100 * len(visits_in)
+    assert summary["mean_time_to_resolution_h"] > (phone["t_end"] - phone["t_onset"]).mean() / HOUR
+
+
+# ------------------------------------------------------------------------------ incidents
+
+
+INCIDENT = base(horizon="14d", customers=20000, extra="""
+incidents:
+  outage: {at: 3d, duration: 6h, affected: 0.2, reason: general, contact_probability: 0.6,
+           contact_delay: {dist: exponential, mean: 20m}}
+notifications: {cost_per_notice: 0.04, contact_reduction: 0.5}
+strategies:
+  silent: {}
+  notify: {incidents: {outage: {notify: true}}}
+""")
+
+
+def test_proactive_notice_costs_a_notice_per_customer_hit_and_spares_would_be_callers():
+    loaded = study(INCIDENT)
+    results = {name: simulate(scenario, 0) for name, scenario in loaded.strategies.items()}
+    silent, notify = (results[name].prevention.problems for name in ("silent", "notify"))
+    # the same customers are hit at the same moments
+    pd.testing.assert_series_equal(silent["customer"], notify["customer"])
+    hit = len(silent)
+    assert hit == pytest.approx(0.2 * 20000, rel=0.05)
+    assert silent["t_onset"].between(3 * DAY, 3 * DAY + 6 * HOUR).all()
+    called_silent = silent["contacts"] > 0
+    called_notify = notify["contacts"] > 0
+    assert called_silent.mean() == pytest.approx(0.6, abs=0.03)
+    assert called_notify.mean() == pytest.approx(0.3, abs=0.03)
+    # common random numbers: everyone who calls after a notice would have called without one
+    assert not (called_notify & ~called_silent).any()
+    summaries = {name: measure(result, name).summary for name, result in results.items()}
+    assert summaries["silent"]["notifications"] == 0
+    assert summaries["notify"]["notifications"] == hit
+    assert summaries["notify"]["cost_notifications"] == pytest.approx(0.04 * hit)
+
+
+def test_random_incidents_happen_at_their_rate():
+    text = base(horizon="300d", customers=1000, extra="""
+incidents:
+  glitch: {per_30_days: 2, duration: 1h, affected: 0.01, reason: general, contact_probability: 0}
+""")
+    counts = []
+    for replication in range(int(6 * SIZE)):
+        counts.append(len(simulate(scenario_from(text), replication).prevention.incidents))
+    mean, low, high = t_interval(counts)
+    assert low <= 20 <= high
+
+
+# ---------------------------------------------------------------------- the demand clock
+
+
+def test_contacts_follow_the_intraday_profile_whatever_the_delay():
+    from scipy import stats
+
+    text = base(horizon="28d", customers=20000, extra="""
+calendar: {intraday: bank_weekday}
+value_demand:
+  questions: {reason: general, per_1000_per_day: 10, contact_delay: {dist: exponential, mean: 1.7d}}
+""")
+    contacts = simulate(scenario_from(text), 0).contacts
+    first = contacts[(contacts["t_arrive"] >= 3 * DAY)]
+    slot = ((first["t_arrive"] % DAY) // 1800).astype(int)
+    observed = np.bincount(slot, minlength=48)
+    shares = intraday_shares("bank_weekday")
+    expected = shares * observed.sum()
+    keep = expected >= 5
+    chi2 = np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep])
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 0.001
+
+
+def test_demand_clock_maps_real_time_and_back():
+    clock = DemandClock(intraday_shares("bank_weekday"), np.array([1.25, 1, 1, 1, 1.05, 0.5, 0.3]),
+                        np.ones(21))
+    for t in (0.0, 3.7 * HOUR, 10 * HOUR + 5, 5 * DAY + 12 * HOUR, 13 * DAY):
+        assert clock.real(clock.clock(t)) == pytest.approx(t) or clock.slot_lengths[int(t // 1800)] == 0
+    # a day of weight 1 is one clock-day: a day's delay from Tuesday 10:00 lands on Wednesday 10:00
+    assert clock.later(DAY + 10 * HOUR, DAY) == pytest.approx(2 * DAY + 10 * HOUR)
+    many = np.array([0.5, 2.0, 3.5]) * DAY
+    assert np.allclose(clock.real_many(clock.clock_many(many)), many)
+
+
+def test_working_hours_count_only_open_time():
+    hours = OpeningHours({"weekdays": "09:00-17:00"})
+    assert hours.open_seconds(7 * DAY) == 40 * HOUR
+    assert hours.after_open_seconds(0.0, 40 * HOUR) == 4 * DAY + 17 * HOUR
+    assert hours.after_open_seconds(4 * DAY + 16 * HOUR, 2 * HOUR) == 7 * DAY + 10 * HOUR
+    assert hours.after_open_seconds(5 * DAY, HOUR) == 7 * DAY + 10 * HOUR
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("root_causes: {x: {reason: billing, per_1000_per_day: 1}}\n", "root_causes: needs a customers section"),
+    ("customers: {count: 10}\nroot_causes: {x: {reason: biling, per_1000_per_day: 1}}\n",
+     "root_causes.x.reason: a reason of demand: one of billing (got 'biling') (did you mean 'billing'?)"),
+    ("customers: {count: 10}\nroot_causes: {x: {reason: billing, per_1000_per_day: -1}}\n",
+     "root_causes.x.per_1000_per_day: must be >= 0 (got -1)"),
+    ("customers: {count: 10}\nroot_causes: {x: {reason: billing, per_1000_per_day: 1, "
+     "follow_on: {cause: y, probability: 0.5, delay: {dist: constant, value: 1d}}}}\n",
+     "root_causes.x.follow_on.cause: a root cause: one of x (got 'y')"),
+    ("customers: {count: 10, segments: {a: {share: 0.5}, b: {share: 0.4}}}\n",
+     "customers.segments: shares that sum to 1 (got 0.9)"),
+    ("customers: {count: 10}\nincidents: {o: {at: 1d, per_30_days: 1, duration: 1h, affected: 0.1, "
+     "reason: billing}}\n", "incidents.o: exactly one of at (a scheduled incident) or per_30_days"),
+    ("customers: {count: 10}\noperations: {tagging_accuracy: 1.5}\n",
+     "operations.tagging_accuracy: must be <= 1 (got 1.5)"),
+])
+def test_bad_prevention_input_gets_one_clear_line(extra, expected):
+    text = """
+horizon: 10d
+demand: {billing: {}}
+agents: {a: {headcount: 1, serves: [billing], handle_time: {dist: constant, value: 1m}}}
+""" + extra
+    with pytest.raises(ScenarioError) as error:
+        load_text(text, "bad.yaml")
+    assert any(expected in line for line in error.value.lines), error.value.lines
+
+
+def test_with_customers_demand_has_no_rates_of_its_own():
+    text = """
+horizon: 10d
+customers: {count: 10}
+demand: {billing: {arrivals_per_hour: 5}}
+agents: {a: {headcount: 1, serves: [billing], handle_time: {dist: constant, value: 1m}}}
+"""
+    with pytest.raises(ScenarioError) as error:
+        load_text(text, "bad.yaml")
+    assert "bad.yaml:4:" in error.value.lines[0] and "demand.billing: no arrivals_per_hour" in error.value.lines[0]
+
+
+# ---------------------------------------------------------------------------- the run folder
+
+
+def test_run_writes_root_causes_fixes_and_the_problem_log(cli, tmp_path):
+    scenario = tmp_path / "fix.yaml"
+    scenario.write_text(FIXED.replace("horizon: 56d", "horizon: 21d\nreplications: 2"))
+    out = tmp_path / "out"
+    status, stdout, stderr = cli("run", scenario, "--out", out, "--jobs", "1", "--quiet", "--log", "problems")
+    assert status == 0, stderr
+    assert "Problems and prevention" in stdout
+    causes = pd.read_csv(out / "root_causes.csv")
+    assert list(causes["cause"]) == ["invoice", "invoice"]
+    assert np.allclose(causes["fixed_at_day"], 8 + 17 / 24)
+    fixes = pd.read_csv(out / "fixes.csv")
+    assert list(fixes.columns) == ["strategy", "replication", "cause", "started_day", "finished_day",
+                                   "engineer_hours", "per_1000_per_day_before", "per_1000_per_day_after"]
+    assert list(fixes["per_1000_per_day_after"]) == [4.0, 4.0]
+    problems = pd.read_parquet(out / "problems.parquet")
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(problems[problems["replication"] == 0]) == summary["problems"][0]
+    assert set(problems["outcome"]) <= {"resolved", "gave_up", "open_at_horizon"}
+    assert summary["fixes_completed"].tolist() == [1, 1]
+    assert summary["ops_hours"].tolist() == [16.0, 16.0]
+    assert summary["cost_ops"].tolist() == [16 * 90.0] * 2
+
+
+def test_log_problems_needs_customers(cli, tmp_path):
+    scenario = tmp_path / "plain.yaml"
+    scenario.write_text("""
+horizon: 1d
+demand: {general: {arrivals_per_hour: 10}}
+agents: {a: {headcount: 2, serves: [general], handle_time: {dist: exponential, mean: 5m}}}
+""")
+    status, _, stderr = cli("run", scenario, "--out", tmp_path / "out", "--log", "problems")
+    assert status == 2 and "needs a scenario with customers" in stderr
+    assert not (tmp_path / "out").exists()
