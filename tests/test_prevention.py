@@ -457,3 +457,75 @@ agents: {a: {headcount: 2, serves: [general], handle_time: {dist: exponential, m
     status, _, stderr = cli("run", scenario, "--out", tmp_path / "out", "--log", "problems")
     assert status == 2 and "needs a scenario with customers" in stderr
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------------ properties (hypothesis)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+import yaml  # noqa: E402
+
+
+@settings(max_examples=int(12 * SIZE), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), contact=st.floats(0, 1), accuracy=st.floats(0, 1),
+       engineers=st.integers(0, 3), web=st.floats(0, 1), visit=st.floats(0, 1), again=st.floats(0, 1),
+       redial=st.floats(0, 1), agents=st.integers(1, 6), acquisition=st.floats(0, 20),
+       notify=st.booleans(), ivr=st.booleans(), resolve=st.floats(0.2, 1))
+def test_problems_and_customers_are_conserved_whatever_happens(seed, contact, accuracy, engineers, web, visit,
+                                                                again, redial, agents, acquisition, notify,
+                                                                ivr, resolve):
+    document = {
+        "horizon": "16d", "warmup": "2d", "seed": seed,
+        "calendar": {"intraday": "bank_weekday", "weekday": "western"},
+        "customers": {"count": 3000, "acquisition_per_day": acquisition,
+                      "segments": {"a": {"share": 0.7}, "b": {"share": 0.3, "problem_factor": 2, "patience_factor": 2}}},
+        "demand": {"billing": {}, "tech": {}},
+        "agents": {"front": {"headcount": agents, "serves": ["billing", "tech"], "resolve_probability": resolve,
+                             "handle_time": {"dist": "lognormal", "mean": 300, "cv": 1},
+                             "after_call_work": {"dist": "constant", "value": 20}}},
+        "patience": {"dist": "exponential", "mean": 300},
+        "root_causes": {
+            "bug": {"reason": "tech", "per_1000_per_day": 3, "contact_probability": contact,
+                    "contact_delay": {"dist": "exponential", "mean": 43200},
+                    "fix_effort": {"dist": "constant", "value": 36000},
+                    "field_visit": {"probability": visit, "response": {"dist": "constant", "value": 7200},
+                                    "resolve_probability": 0.7}},
+            "invoice": {"reason": "billing", "per_1000_per_day": 2, "contact_probability": contact,
+                        "follow_on": {"cause": "bug", "probability": 0.5, "delay": {"dist": "constant", "value": 86400}}},
+        },
+        "value_demand": {"faq": {"reason": "billing", "per_1000_per_day": 4}},
+        "web_self_service": {"deflection": {"billing": web}},
+        "new_causes": {"per_30_days": 4, "reasons": {"billing": 1, "tech": 1},
+                       "per_1000_per_day": {"dist": "exponential", "mean": 1}},
+        "operations": {"engineers": engineers, "tagging_accuracy": accuracy, "review_every": "3d"},
+        "incidents": {"outage": {"at": "5d", "duration": "4h", "affected": 0.1, "reason": "tech",
+                                 "contact_probability": 0.5, "notify": notify}},
+        "call_again": {"probability": again, "delay": {"dist": "exponential", "mean": 20000}},
+        "redial": {"probability": redial, "delay": {"dist": "exponential", "mean": 1800}},
+    }
+    if ivr:
+        document["ivr"] = {"entry": "main", "hangup": 0.05, "menus": {"main": {
+            "prompt": {"dist": "constant", "value": 20},
+            "options": {"1": {"queue": "billing"}, "2": {"queue": "tech"}},
+            "choice": {"billing": {"1": 0.9, "2": 0.1}, "tech": {"1": 0.2, "2": 0.8}}}}}
+    result = simulate(scenario_from(yaml.safe_dump(document)))
+    problems, contacts = result.prevention.problems, result.contacts
+    # every problem ends exactly once; every contact is about a recorded problem of its customer
+    assert problems["problem"].is_unique
+    assert list(contacts["contact"]) == list(range(len(contacts)))
+    owner = problems.set_index("problem")["customer"]
+    assert (owner.reindex(contacts["problem"]).to_numpy() == contacts["customer"].to_numpy()).all()
+    recorded = problems.set_index("problem")["contacts"]
+    per_problem = contacts.groupby("problem").size()
+    assert (recorded.reindex(per_problem.index) == per_problem).all()
+    assert (recorded.drop(per_problem.index) == 0).all()
+    # times are ordered, resolution only after the onset
+    assert (problems["t_end"] >= problems["t_onset"]).all()
+    first = problems.dropna(subset=["t_first_contact"])
+    assert (first["t_first_contact"] >= first["t_onset"]).all()
+    # a landed fix only ever lowers a rate; tags only with accuracy
+    assert contacts["tagged"].sum() == 0 or accuracy > 0
+    summary = measure(result, "x").summary
+    assert summary["customers_end"] == summary["customers_start"] + summary["customers_acquired"] - summary["customers_left"]
+    assert 0 <= summary["occupancy"] <= 1
+    assert summary["fixes_completed"] <= engineers * 16
