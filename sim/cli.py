@@ -241,6 +241,9 @@ def command_run(args) -> int:
         "scenario.yaml": lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8"),
         "manifest.json": lambda p: write_json(p, info),
     }
+    if result.plans is not None:
+        files["staffing_plans.csv"] = lambda p: write_csv(p, result.plans)
+        info["files"].append("staffing_plans.csv")
     if result.root_causes is not None:
         files["root_causes.csv"] = lambda p: write_csv(p, result.root_causes)
         files["fixes.csv"] = lambda p: write_csv(p, result.fixes)
@@ -254,6 +257,9 @@ def command_run(args) -> int:
         info["files"].append("problems.parquet")
     write_folder(out, files)
     _print_headline(result.comparison, currency, reference, replications, journey, prevention)
+    if prevention and len(study.strategies) > 1:
+        for sentence in report.break_even_sentences(result.summary):
+            stdout.print(sentence, markup=False)
     stdout.print(f"wrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f}s "
                  f"on {result.jobs} process(es)", markup=False)
     return 0
@@ -294,8 +300,19 @@ def _metric_table(title: str, comparison, metrics, currency: str):
 
 def _print_headline(comparison, currency: str, reference, replications: int, journey: bool,
                     prevention: bool = False) -> None:
-    from sim.report import HEADLINE, JOURNEY, PREVENTION, fmt
+    from sim.report import HEADLINE, JOURNEY, PAYOFF, PREVENTION, fmt
 
+    if prevention:
+        # the journey and prevention tables come first; the headline a leader decides on comes last
+        if journey:
+            stdout.print(_metric_table("The journey: mean [95% CI] per replication; paired difference vs the first",
+                                       comparison, JOURNEY, currency))
+        stdout.print(_metric_table("Problems and prevention: mean [95% CI] per replication; paired difference "
+                                   "vs the first", comparison, PREVENTION, currency))
+        stdout.print(_metric_table(f"Headline: mean [95% CI] over {replications} replication(s); other strategies: "
+                                   "paired difference vs the first (total cost = cost to serve + transition + "
+                                   "revenue lost to churn)", comparison, PAYOFF, currency))
+        return
     table = _metric_table(f"Headline: mean [95% CI] over {replications} replication(s); "
                           "other strategies: paired difference vs the first", comparison, HEADLINE, currency)
     if reference is not None:
@@ -307,9 +324,6 @@ def _print_headline(comparison, currency: str, reference, replications: int, jou
     if journey:
         stdout.print(_metric_table("The journey: mean [95% CI] per replication; paired difference vs the first",
                                    comparison, JOURNEY, currency))
-    if prevention:
-        stdout.print(_metric_table("Problems and prevention: mean [95% CI] per replication; paired difference "
-                                   "vs the first", comparison, PREVENTION, currency))
 
 
 def command_erlang(args) -> int:
@@ -382,7 +396,8 @@ def command_staff(args) -> int:
                      f"{staffing.fte(group):.1f} FTE of {staffing.fte_hours_per_week:g} h", markup=False)
     stdout.print(f"total: {staffing.fte_total():.1f} FTE", markup=False)
     for group in staffing.unplanned:
-        stdout.print(f"{group}: no queue lists it first, so it plans no demand; its roster is left as it is",
+        stdout.print(f"{group}: no demand of its own reaches its queues (it is nobody's primary group, or its "
+                     "queues only receive escalations, transfers or callbacks); its roster is left as it is",
                      markup=False)
     if args.write:
         text = args.scenario.read_text(encoding="utf-8")

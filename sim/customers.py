@@ -18,18 +18,22 @@ import math
 
 import numpy as np
 
-from sim.scenario import Customers
+from sim.scenario import Churn, Customers
 from sim.streams import Streams
 from sim.units import DAY
 
 MONTH = 30 * DAY
-"""A month of revenue: 30 days."""
+"""A month of revenue and of churn hazards: 30 days."""
+
+ACTIVE, BASELINE, AFTER_PROBLEM, SILENT = 0, 1, 2, 3
+"""Why a customer left (``left_reason``): not yet, for reasons service does not affect, after a
+problem (its effort), after a problem they suffered in silence."""
 
 
 class Population:
     """The customers of one replication: who joined when, their segment, and who left when."""
 
-    def __init__(self, spec: Customers, horizon: float, streams: Streams):
+    def __init__(self, spec: Customers, horizon: float, streams: Streams, churn: Churn | None = None):
         initial = spec.count
         arrivals = streams("customers/acquisition")
         joining = int(arrivals.poisson(spec.acquisition_per_day * horizon / DAY)) if spec.acquisition_per_day else 0
@@ -41,7 +45,17 @@ class Population:
         self.joined: list[float] = [0.0] * initial + joined.tolist()
         """When each customer joined (0 for the initial ones)."""
         self.left: list[float] = [math.inf] * self.size
-        """When each customer left (``inf``: still active)."""
+        """When each customer left (``inf``: still active). Baseline churn (a hazard service does
+        not affect) is drawn for everybody when the run starts, one draw per customer id, so
+        strategies share it; leaving after a problem can only come earlier."""
+        self.left_reason: list[int] = [ACTIVE] * self.size
+        """Why each customer left (``ACTIVE``, ``BASELINE``, ``AFTER_PROBLEM``, ``SILENT``)."""
+        if churn is not None and churn.baseline_per_month > 0:
+            hazard = -math.log1p(-min(churn.baseline_per_month, 1 - 1e-12)) / MONTH
+            lifetimes = streams("customers/baseline_churn").exponential(1 / hazard, self.size)
+            leave_at = np.asarray(self.joined) + lifetimes
+            self.left = np.where(leave_at < horizon, leave_at, math.inf).tolist()
+            self.left_reason = np.where(leave_at < horizon, BASELINE, ACTIVE).tolist()
         segments = spec.segments or {"all": None}
         self.segment_names = list(segments)
         """Segment names by code."""
@@ -69,15 +83,18 @@ class Population:
         """The largest problem-rate multiplier (candidates are drawn at it, then thinned)."""
         self.acceptance = [factor / self.max_problem_factor for factor in self.problem_factor]
         """Per segment, the share of candidates kept (its factor over the largest)."""
+        self.revenue_per_second = [revenue / MONTH for revenue in self.monthly_revenue]
+        """Revenue per second, by segment."""
 
     def is_active(self, customer: int, t: float) -> bool:
         """True if *customer* is a customer at time *t*."""
         return self.joined[customer] <= t < self.left[customer]
 
-    def leave(self, customer: int, t: float) -> None:
-        """*customer* leaves at *t* (churn)."""
-        if self.left[customer] == math.inf:
+    def leave(self, customer: int, t: float, reason: int) -> None:
+        """*customer* leaves at *t* for *reason* (unless they had already left by then)."""
+        if t < self.left[customer]:
             self.left[customer] = t
+            self.left_reason[customer] = reason
 
     def active_at(self, t: float) -> int:
         """Customers active at time *t*."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import betainc, digamma, logsumexp, pdtr
+from scipy.special import betainc, digamma, pdtr
 
 __all__ = ["QueueFigures", "erlang_a", "erlang_b", "erlang_c"]
 
@@ -261,7 +261,7 @@ def _stationary(lam: float, mu: float, theta: float, n: int) -> tuple[int, np.nd
 
     below, above = walk(-1), walk(+1)
     log_pi = np.concatenate([below[::-1], [0.0], above])
-    return mode - below.size, np.exp(log_pi - logsumexp(log_pi))
+    return mode - below.size, np.exp(log_pi - _logsumexp(log_pi))
 
 
 def _sum_inverse_rates(count: int, n_mu: float, theta: float) -> float:
@@ -275,7 +275,8 @@ def _sum_inverse_rates(count: int, n_mu: float, theta: float) -> float:
 
 
 def _served_within(
-    threshold: float, served: np.ndarray, j_first: int, n_mu: float, theta: float
+    threshold: float, served: np.ndarray, j_first: int, n_mu: float, theta: float,
+    exact_by_uniformisation: bool = False,
 ) -> float:
     """``sum_j served_j P(V'_j <= threshold)`` for ``j = j_first, j_first + 1, ...``.
 
@@ -284,8 +285,12 @@ def _served_within(
     Uniformisation with rate ``Lambda = max q``: the absorbed mass after ``k`` jumps of
     ``x P^k`` (``P = I + Q / Lambda``), weighted by the Poisson(``Lambda t``) probability of ``k``
     jumps. Only positive terms, so it is accurate to the truncated Poisson tail (< 1e-13).
-    When that would take more than ``MAX_UNIFORMISATION_TERMS`` terms, the same quantity comes from
-    the closed form ``V'_j = -log(B) / theta`` with ``B ~ Beta(n mu / theta + 1, j + 1)``.
+    The same quantity has a closed form, ``V'_j = -log(B) / theta`` with
+    ``B ~ Beta(n mu / theta + 1, j + 1)`` (the minimum-of-exponentials race behind each phase), a
+    regularised incomplete beta function that scipy evaluates vectorised; it agrees with the
+    uniformisation to about 1e-13 (checked in the tests) at a fraction of the cost, so it is the
+    default; *exact_by_uniformisation* keeps the uniformisation (up to ``MAX_UNIFORMISATION_TERMS``
+    terms).
     """
     if threshold == 0.0 or served.size == 0:
         return 0.0
@@ -297,7 +302,7 @@ def _served_within(
     if mean_jumps == 0.0:  # a threshold so short that it underflows
         return 0.0
     terms = math.ceil(mean_jumps + POISSON_TAIL_SIGMAS * math.sqrt(mean_jumps) + 40.0)
-    if terms > MAX_UNIFORMISATION_TERMS:
+    if terms > MAX_UNIFORMISATION_TERMS or not exact_by_uniformisation:
         ahead = j_first + np.arange(served.size, dtype=float)
         x = -math.expm1(-theta * threshold)  # P(B >= exp(-theta t)) = I_x(j + 1, n mu/theta + 1)
         return float(served @ betainc(ahead + 1.0, n_mu / theta + 1.0, x))
@@ -333,7 +338,13 @@ def _poisson_weights(mean: float, terms: int) -> np.ndarray:
     above = np.cumsum(log_mean - log_k[mode:])  # states mode+1 .. terms
     below = np.cumsum(log_k[mode - 1 :: -1] - log_mean) if mode else np.empty(0)  # mode-1 .. 0
     log_weights = np.concatenate([below[::-1], [0.0], above])
-    return np.exp(log_weights - logsumexp(log_weights))
+    return np.exp(log_weights - _logsumexp(log_weights))
+
+
+def _logsumexp(values: np.ndarray) -> float:
+    """``log(sum(exp(values)))``, stable (scipy's costs ten times as much on these small arrays)."""
+    peak = float(np.max(values))
+    return peak + math.log(float(np.sum(np.exp(values - peak))))
 
 
 def _number(name: str, value: object) -> float:

@@ -52,6 +52,8 @@ from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, 
 from sim.wakeups import Wake
 
 _INF = math.inf
+_WEEK = 7 * 86400.0
+_SLOT = 1800.0
 
 # plain ints: an enum member lookup costs tens of nanoseconds, and these sit on the hot path
 _DIALLED = int(Conversation.DIALLED)
@@ -259,6 +261,8 @@ class Journey:
         straight to its queue)."""
         self.arrived = 0
         """Contacts created so far (the next contact id)."""
+        self.replanner = None
+        """The staffing re-planner (``staffing.policy: replan``), or ``None``."""
         self.problems = None
         """The customers' problems (:class:`~sim.problems.Problems`) when customers are modelled:
         contacts report to it as they end, are handled, resolve or give up."""
@@ -344,6 +348,11 @@ class Journey:
                 self.problems.finish(contact.case, _P_GAVE_UP, now)
             return
         opening = self.opening_hours.next_opening(now)
+        if mode == "retry":
+            self.end(contact, _CLOSED)
+            delay = self.policy.redial_delay() if self.policy.redial_delay is not None else 0.0
+            self.again_later(contact, opening - now + delay, _REDIAL, now)
+            return
         if mode == "callback":
             contact.callback = 1
             contact.virtual = True
@@ -450,6 +459,8 @@ class Journey:
         contact.hops += 1
         contact.at = queue
         contact.t_enqueue = now
+        if queue.joins is not None:
+            queue.joins[int(now % _WEEK // _SLOT)] += 1
         if self.trace is not None:
             self.trace.append((now, "queue", contact.id, queue.name))
         groups = queue.groups
@@ -790,16 +801,20 @@ class Journey:
     def again_later(self, contact: Contact, delay: float, origin: int, since: float) -> None:
         """The customer contacts again *delay* after *since* (not if *delay* is infinite); like a
         new arrival, the contact is delivered when its first step that depends on the centre
-        comes (:meth:`plan_entry`)."""
+        comes (:meth:`plan_entry`). With customers modelled, a repeat contact's delay ("call us
+        again later", a day or so) counts on the reason's demand clock, like a first contact's: the
+        customer calls back at the hours people call (a redial, minutes later, stays in real time)."""
         if delay < math.inf:
             instant = since + delay
+            if origin == _REPEAT and self.problems is not None:
+                instant = max(self.problems.clock_of_reason[contact.reason].later(since, delay), since)
             entry_delay, plan = self.plan_entry(instant, contact.reason)
             # keep only what the next contact needs, not the contact itself (many wait for days)
             before = (contact.id, contact.customer, contact.problem, contact.reason, contact.z, contact.attempt,
                       contact.case)
             again = (before, origin, instant, plan)
             self.pending[id(again)] = again
-            Wake(self.env, instant + entry_delay - self.env._now, self.contact_again, again)
+            Wake(self.env, max(instant + entry_delay - self.env._now, 0.0), self.contact_again, again)
         elif contact.case is not None:
             self.problems.finish(contact.case, _P_GAVE_UP, since)
 
@@ -810,13 +825,13 @@ class Journey:
         if delay == math.inf:
             self.problems.finish(problem, _P_GAVE_UP, now)
             return
-        instant = now + delay
+        instant = max(self.problems.clock_of_reason[problem.cause.reason].later(now, delay), now)
         entry_delay, plan = self.plan_entry(instant, problem.cause.reason)
         before = (problem.last_contact, problem.customer, problem.id, problem.cause.reason, problem.z,
                   problem.attempts, problem)
         again = (before, _REPEAT, instant, plan)
         self.pending[id(again)] = again
-        Wake(self.env, instant + entry_delay - now, self.contact_again, again)
+        Wake(self.env, max(instant + entry_delay - now, 0.0), self.contact_again, again)
 
     def contact_again(self, event: Event) -> None:
         """The same customer contacts again about the same problem (unless they have left)."""

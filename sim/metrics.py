@@ -33,6 +33,7 @@ import pandas as pd
 
 from sim.calendar import DAYS, SLOT, SLOTS_PER_DAY
 from sim.model import RunResult
+from sim.customers import AFTER_PROBLEM, SILENT
 from sim.records import RESOLVED_OUTCOMES, Conversation, Origin, Outcome, ProblemOutcome
 from sim.units import DAY, HOUR, WEEK
 
@@ -46,8 +47,10 @@ SUMMARY_COLUMNS: list[str] = [
     "mean_time_in_system_s", "silent_problems", "follow_on_problems", "failure_demand_share",
     "mean_time_to_resolution_h", "web_deflected", "field_visits", "notifications", "fixes_completed",
     "ops_hours", "customers_start", "customers_acquired", "customers_left", "customers_end", "churned",
+    "churned_service", "word_of_mouth_reach", "customer_hours_lost",
     "cost_agents", "cost_ops", "cost_telephony", "cost_callbacks", "cost_notifications", "cost_field",
-    "cost_web", "cost_service_total", "revenue_lost_churn", "cost_total",
+    "cost_web", "cost_service_total", "cost_per_contact", "cost_per_problem", "transition_cost",
+    "revenue_lost_churn", "clv_lost", "cost_total", "break_even_day",
 ]
 """Columns of ``summary.csv``, in order."""
 
@@ -102,7 +105,10 @@ SUMMARY_DOCS: dict[str, str] = {
     "customers_acquired": "customers who joined in the window",
     "customers_left": "customers who left in the window (customers_end = start + acquired - left)",
     "customers_end": "active customers at the horizon",
-    "churned": "customers lost in the window (0 until churn is modelled)",
+    "churned": "customers who left in the window, for any reason",
+    "churned_service": "customers who left in the window after a problem (its effort) or a problem suffered in silence",
+    "word_of_mouth_reach": "people reached by the negative word of mouth of churned_service (expected: x share who tell x people reached)",
+    "customer_hours_lost": "customers' own hours in IVRs, waiting on hold, talking and on consult hold, over every contact (redials included)",
     "cost_agents": "rostered agent hours x hourly cost",
     "cost_ops": "engineer-hours spent on fixes x operations.hourly_cost",
     "cost_telephony": "inbound minutes in the IVR, in queue and talking x telephony_per_minute",
@@ -110,15 +116,25 @@ SUMMARY_DOCS: dict[str, str] = {
     "cost_notifications": "proactive notices x notifications.cost_per_notice",
     "cost_field": "technician visits x their cost",
     "cost_web": "web self-service resolutions x web_self_service.cost_per_use",
-    "cost_service_total": "every cost of running service above",
-    "revenue_lost_churn": "revenue churned customers would have paid until the horizon",
-    "cost_total": "cost_service_total + revenue_lost_churn",
+    "cost_service_total": "every cost of running service above (agents, ops, telephony, callbacks, notices, visits, web)",
+    "cost_per_contact": "cost_service_total / calls",
+    "cost_per_problem": "cost_service_total / problems",
+    "transition_cost": "the strategy's one-off transition cost (costs.transition)",
+    "revenue_lost_churn": "revenue customers who left in the window would have paid from leaving until the horizon",
+    "clv_lost": "lifetime value of churned_service: monthly revenue x margin x expected lifetime (1 / baseline monthly churn, at most 120 months)",
+    "cost_total": "cost_service_total + transition_cost + revenue_lost_churn",
+    "break_even_day": "first day from which this strategy's cumulative total cost stays below the first strategy's until the horizon (empty: never, or the first strategy)",
 }
+
+COST_COMPONENTS: list[str] = ["agents", "ops", "telephony", "callbacks", "notifications", "field", "web",
+                               "transition", "revenue_lost"]
+"""The parts of the total cost, each with a ``cost_<part>_to_date`` column in ``timeseries.csv``."""
 
 TIMESERIES_COLUMNS: list[str] = [
     "strategy", "replication", "day", "calls", "offered", "answered", "abandoned", "asa_s",
     "service_level", "occupancy", "problems", "failure_demand_share", "fixes_completed",
-    "open_root_causes", "churned_to_date", "cost_to_date",
+    "open_root_causes", "rostered_agents", "churned_to_date",
+    *[f"cost_{part}_to_date" for part in COST_COMPONENTS], "cost_to_date",
 ]
 """Columns of ``timeseries.csv``: one row per strategy x replication x day of the window."""
 
@@ -163,6 +179,8 @@ class Measured:
     """Per cause (customer population runs): ``root_causes.csv`` rows."""
     fixes: pd.DataFrame | None = None
     """Per fix started: ``fixes.csv`` rows."""
+    plans: pd.DataFrame | None = None
+    """Staffing re-plans: ``staffing_plans.csv`` rows."""
     contact_log: pd.DataFrame | None = None
     problem_log: pd.DataFrame | None = None
     """The contact log with its steps, when asked for (``--log contacts``)."""
@@ -320,7 +338,9 @@ def measure(result: RunResult, strategy: str) -> Measured:
     beyond = _beyond_the_phone(result, measured)
     cost_service = (cost_agents + beyond["cost_ops"] + cost_telephony + cost_callbacks
                     + beyond["cost_notifications"] + beyond["cost_field"] + beyond["cost_web"])
-    revenue_lost = 0.0
+    revenue_lost = beyond["revenue_lost_churn"]
+    transition = scenario.costs.transition
+    problems_total = beyond.pop("problems", problem_count)
     weeks = (end - start) / WEEK
     outcome = measured["outcome"].to_numpy()
     offered_mask = measured["t_queue"].notna().to_numpy()
@@ -338,7 +358,7 @@ def measure(result: RunResult, strategy: str) -> Measured:
         "fte_rostered": rostered_total / HOUR / (scenario.staffing.fte_hours_per_week * weeks),
         "fcr": float(problems.mean()) if problem_count else math.nan,
         "contacts_per_problem": _safe(len(measured), problem_count),
-        "problems": beyond.pop("problems", problem_count),
+        "problems": problems_total,
         "ivr_self_served": int((outcome == Outcome.SELF_SERVED).sum()),
         "ivr_hangups": int((outcome == Outcome.IVR_HANGUP).sum()),
         "misroutes": int(measured["misrouted"].sum()),
@@ -357,7 +377,11 @@ def measure(result: RunResult, strategy: str) -> Measured:
                                          "mean_time_to_resolution_h", "web_deflected", "field_visits",
                                          "notifications", "fixes_completed", "ops_hours", "customers_start",
                                          "customers_acquired", "customers_left", "customers_end")},
-        "churned": 0,
+        "churned": beyond["churned"],
+        "churned_service": beyond["churned_service"],
+        "word_of_mouth_reach": beyond["word_of_mouth_reach"],
+        "customer_hours_lost": float((measured["ivr_s"] + measured["wait_s"] + measured["talk_s"]
+                                      + measured["hold_s"]).sum()) / HOUR,
         "cost_agents": cost_agents,
         "cost_ops": beyond["cost_ops"],
         "cost_telephony": cost_telephony,
@@ -366,8 +390,13 @@ def measure(result: RunResult, strategy: str) -> Measured:
         "cost_field": beyond["cost_field"],
         "cost_web": beyond["cost_web"],
         "cost_service_total": cost_service,
+        "cost_per_contact": _safe(cost_service, len(measured)),
+        "cost_per_problem": _safe(cost_service, problems_total),
+        "transition_cost": transition,
         "revenue_lost_churn": revenue_lost,
-        "cost_total": cost_service + revenue_lost,
+        "clv_lost": beyond["clv_lost"],
+        "cost_total": cost_service + transition + revenue_lost,
+        "break_even_day": math.nan,
     }
 
     queue_rows = []
@@ -383,6 +412,14 @@ def measure(result: RunResult, strategy: str) -> Measured:
         })
 
     root_causes, fixes = _cause_tables(result, strategy, measured)
+    plans = None
+    if result.plans is not None:
+        plans = pd.DataFrame(result.plans, columns=["group", "at_s", "contacts_seen", "aht_s",
+                                                    "rostered_hours_per_week"])
+        plans.insert(0, "replication", result.replication)
+        plans.insert(0, "strategy", strategy)
+        plans.insert(4, "at_day", plans.pop("at_s") / DAY)
+        plans["fte"] = plans["rostered_hours_per_week"] / scenario.staffing.fte_hours_per_week
     return Measured(
         summary=summary,
         daily=_daily(result, strategy, measured, conversations),
@@ -391,7 +428,43 @@ def measure(result: RunResult, strategy: str) -> Measured:
         intraday_sums=_intraday_sums(result, strategy, measured, conversations),
         root_causes=root_causes,
         fixes=fixes,
+        plans=plans,
     )
+
+
+PLAN_COLUMNS: list[str] = ["strategy", "replication", "group", "at_day", "contacts_seen", "aht_s",
+                           "rostered_hours_per_week", "fte"]
+"""Columns of ``staffing_plans.csv``: one row per strategy x replication x group x re-plan (the
+contacts that joined the group's queues in the period before, the handle time seen, the roster)."""
+
+
+def break_even_day(own: np.ndarray, reference: np.ndarray, days: np.ndarray) -> float:
+    """The first day from which cumulative cost *own* stays below *reference* until the end
+    (NaN if it never does)."""
+    above = np.flatnonzero(own >= reference)
+    if len(above) == 0:
+        return float(days[0]) if len(days) else math.nan
+    if above[-1] == len(days) - 1:
+        return math.nan
+    return float(days[above[-1] + 1])
+
+
+def break_even_days(summary: pd.DataFrame, timeseries: pd.DataFrame) -> list[float]:
+    """``break_even_day`` of every summary row: against the first strategy, replication by
+    replication (NaN for the first strategy itself)."""
+    strategies = list(dict.fromkeys(summary["strategy"]))
+    reference = {rep: table for rep, table in timeseries[timeseries["strategy"] == strategies[0]]
+                 .groupby("replication")}
+    values = []
+    for strategy, replication in zip(summary["strategy"], summary["replication"]):
+        if strategy == strategies[0] or replication not in reference:
+            values.append(math.nan)
+            continue
+        own = timeseries[(timeseries["strategy"] == strategy) & (timeseries["replication"] == replication)]
+        ref = reference[replication]
+        values.append(break_even_day(own["cost_to_date"].to_numpy(), ref["cost_to_date"].to_numpy(),
+                                     own["day"].to_numpy()))
+    return values
 
 
 ROOT_CAUSE_COLUMNS: list[str] = [
@@ -424,9 +497,9 @@ def _beyond_the_phone(result: RunResult, measured: pd.DataFrame) -> dict:
     start, end = scenario.warmup, scenario.horizon
     figures = dict.fromkeys(("silent_problems", "follow_on_problems", "web_deflected", "field_visits",
                              "notifications", "fixes_completed", "customers_start", "customers_acquired",
-                             "customers_left", "customers_end"), 0)
+                             "customers_left", "customers_end", "churned", "churned_service"), 0)
     figures.update(failure_demand_share=0.0, ops_hours=0.0, cost_ops=0.0, cost_notifications=0.0,
-                   cost_field=0.0, cost_web=0.0)
+                   cost_field=0.0, cost_web=0.0, word_of_mouth_reach=0.0, revenue_lost_churn=0.0, clv_lost=0.0)
     prevention = result.prevention
     if prevention is None:
         # each problem's first contact to the end of the contact that resolved it
@@ -466,8 +539,56 @@ def _beyond_the_phone(result: RunResult, measured: pd.DataFrame) -> dict:
         cost_field=float(visits_in[:, 1].sum()) if len(visits_in) else 0.0,
         cost_web=web * scenario.web_self_service.cost_per_use,
         **prevention.population.counts(start, end),
+        **_churn_figures(result),
     )
     return figures
+
+
+def _churned(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Customers who left in the window: leaving times, whether service drove them away, revenue
+    per second and monthly revenue."""
+    scenario = result.scenario
+    population = result.prevention.population
+    left = np.asarray(population.left, dtype=float)
+    reason = np.asarray(population.left_reason)
+    inside = (left >= scenario.warmup) & (left < scenario.horizon)
+    segment = np.asarray(population.segment, dtype=np.int64)[inside]
+    service = np.isin(reason[inside], (AFTER_PROBLEM, SILENT))
+    return (left[inside], service, np.asarray(population.revenue_per_second)[segment],
+            np.asarray(population.monthly_revenue)[segment])
+
+
+def _churn_figures(result: RunResult) -> dict:
+    """Churn, word of mouth, revenue and lifetime value lost."""
+    scenario = result.scenario
+    left, service, per_second, monthly = _churned(result)
+    churn = scenario.churn
+    if churn is None:
+        return {"churned": len(left), "churned_service": 0, "word_of_mouth_reach": 0.0,
+                "revenue_lost_churn": float(np.sum(per_second * (scenario.horizon - left))), "clv_lost": 0.0}
+    lifetime_months = min(1 / churn.baseline_per_month, 120.0) if churn.baseline_per_month > 0 else 120.0
+    mouth = churn.word_of_mouth
+    return {
+        "churned": len(left),
+        "churned_service": int(service.sum()),
+        "word_of_mouth_reach": float(service.sum() * mouth.share_who_tell * mouth.people_reached),
+        "revenue_lost_churn": float(np.sum(per_second * (scenario.horizon - left))),
+        "clv_lost": float(np.sum(monthly[service]) * scenario.customers.margin * lifetime_months),
+    }
+
+
+def revenue_lost_by(result: RunResult, instants: np.ndarray) -> np.ndarray:
+    """Revenue lost to churn (in the window) up to each of *instants*: what customers who left paid
+    no more from leaving until then."""
+    if result.prevention is None:
+        return np.zeros(len(instants))
+    left, _, per_second, _ = _churned(result)
+    order = np.argsort(left)
+    left, per_second = left[order], per_second[order]
+    rate_sum = np.concatenate(([0.0], np.cumsum(per_second)))
+    weighted = np.concatenate(([0.0], np.cumsum(per_second * left)))
+    count = np.searchsorted(left, instants, side="left")
+    return instants * rate_sum[count] - weighted[count]
 
 
 def _day(seconds) -> float:
@@ -542,14 +663,20 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
     answered_count = _per_bin(day_of, count, answered)
     busy = busy_seconds(*_busy_intervals(conversations), edges)
     on_duty = np.zeros(count)
-    cost = np.zeros(count)
+    rostered = np.zeros(count)
+    cost = {part: np.zeros(count) for part in COST_COMPONENTS}
     for name, spec in scenario.agents.items():
         rostered_s, on_duty_s = staffed_seconds(result.staffing[name], edges)
         on_duty += on_duty_s
-        cost += rostered_s / HOUR * spec.hourly_cost
+        rostered += rostered_s
+        cost["agents"] += rostered_s / HOUR * spec.hourly_cost
     costs = scenario.costs
-    cost += _per_bin(day_of, count, None, _telephony_minutes(measured)) * costs.telephony_per_minute
-    cost += _per_bin(day_of, count, None, measured["outbound_s"].to_numpy() / 60) * costs.outbound_per_minute
+    cost["telephony"] = _per_bin(day_of, count, None, _telephony_minutes(measured)) * costs.telephony_per_minute
+    cost["callbacks"] = (_per_bin(day_of, count, None, measured["outbound_s"].to_numpy() / 60)
+                         * costs.outbound_per_minute)
+    if count:
+        cost["transition"][0] = costs.transition
+    churned = np.zeros(count)
     problems = _per_bin(day_of, count, ~measured["problem"].duplicated().to_numpy())
     failure_share = np.zeros(count)
     fixes_completed = np.zeros(count)
@@ -576,14 +703,20 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
         open_causes = np.array([np.sum((born <= t) & (fixed > t)) for t in day_ends], dtype=float)
         if prevention.operations is not None:
             hours = np.array([prevention.operations.hours_worked(low, high) for low, high in zip(edges[:-1], edges[1:])])
-            cost += hours * scenario.operations.hourly_cost
+            cost["ops"] = hours * scenario.operations.hourly_cost
         notices = prevention.notices
-        cost += _per_bin((notices // DAY).astype(np.int64) - first_day, count) * scenario.notifications.cost_per_notice
+        cost["notifications"] = (_per_bin((notices // DAY).astype(np.int64) - first_day, count)
+                                 * scenario.notifications.cost_per_notice)
         visits = prevention.visits
         if len(visits):
-            cost += _per_bin((visits[:, 0] // DAY).astype(np.int64) - first_day, count, None, visits[:, 1])
+            cost["field"] = _per_bin((visits[:, 0] // DAY).astype(np.int64) - first_day, count, None, visits[:, 1])
         web = prevention.web_uses
-        cost += _per_bin((web // DAY).astype(np.int64) - first_day, count) * scenario.web_self_service.cost_per_use
+        cost["web"] = (_per_bin((web // DAY).astype(np.int64) - first_day, count)
+                       * scenario.web_self_service.cost_per_use)
+        lost = revenue_lost_by(result, edges[1:])
+        cost["revenue_lost"] = np.diff(np.concatenate(([0.0], lost)))
+        left, _, _, _ = _churned(result)
+        churned = _per_bin((left // DAY).astype(np.int64) - first_day, count)
     with np.errstate(invalid="ignore", divide="ignore"):
         table = pd.DataFrame({
             "strategy": strategy,
@@ -601,8 +734,10 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
             "failure_demand_share": failure_share,
             "fixes_completed": fixes_completed.astype(int),
             "open_root_causes": open_causes.astype(int),
-            "churned_to_date": 0,
-            "cost_to_date": np.cumsum(cost),
+            "rostered_agents": rostered / np.diff(edges),
+            "churned_to_date": np.cumsum(churned).astype(int),
+            **{f"cost_{part}_to_date": np.cumsum(cost[part]) for part in COST_COMPONENTS},
+            "cost_to_date": np.cumsum(sum(cost.values())),
         })
     return table[TIMESERIES_COLUMNS]
 

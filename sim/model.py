@@ -32,7 +32,8 @@ from sim.ivr import IvrTree
 from sim.journey import Journey, JourneyPolicy
 from sim.queues import WaitingLine
 from sim.records import ContactLog, ConversationLog
-from sim.roster import roster, weekly_roster
+from sim.replanning import Replanner
+from sim.roster import LiveRoster, roster, weekly_roster
 from sim.scenario import Scenario
 from sim.streams import Streams, uniforms
 from sim.units import DAY
@@ -61,6 +62,8 @@ class RunResult:
     """The event log ``(time, step, contact, detail)`` when traced."""
     prevention: Prevention | None = None
     """Customers, problems, causes, fixes and incidents, when customers are modelled."""
+    plans: list | None = None
+    """Staffing re-plans (``staffing.policy: replan``): one row per group and re-plan."""
 
 
 @dataclass
@@ -224,11 +227,16 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
         problems.incidents = Incidents(env, scenario, problems, streams)
         problems.start()
     journey.arrivals = Arrivals(env, reasons, scenario.horizon, journey.arrive, busyness, journey.planner)
+    live_rosters = {}
     for group, spec in zip(groups, scenario.agents.values()):
         steps = weekly_roster(spec)
-        if len(steps) > 1:
-            env.process(roster(env, steps, scenario.horizon,
-                               lambda rostered, group=group: journey.roster_changes(group, rostered)))
+        change = (lambda rostered, group=group: journey.roster_changes(group, rostered))
+        if scenario.staffing.policy == "replan":
+            live_rosters[group.name] = LiveRoster(env, steps, scenario.horizon, change)
+        elif len(steps) > 1:
+            env.process(roster(env, steps, scenario.horizon, change))
+    if scenario.staffing.policy == "replan":
+        journey.replanner = Replanner(env, scenario, groups, queues, live_rosters, journey.conversations)
     return env, journey, reasons
 
 
@@ -273,4 +281,5 @@ def simulate(scenario: Scenario, replication: int = 0, trace: bool = False) -> R
         # the IVR logs a caller's menus when they start walking: order the log by time (stable)
         trace=sorted(journey.trace, key=lambda entry: entry[0]) if journey.trace is not None else None,
         prevention=prevention,
+        plans=journey.replanner.plans if journey.replanner is not None else None,
     )

@@ -41,7 +41,8 @@ from simpy.events import Event
 
 from sim.arrivals import DayFeed
 from sim.calendar import intraday_shares, weekday_weights
-from sim.customers import Population
+from sim.churn import ChurnModel
+from sim.customers import AFTER_PROBLEM, SILENT, Population
 from sim.demand_clock import DemandClock
 from sim.records import NAN, Outcome, ProblemLog, ProblemOutcome
 from sim.scenario import Scenario
@@ -182,7 +183,9 @@ class Problems:
         self.env = env
         self.scenario = scenario
         self.horizon = scenario.horizon
-        self.population = Population(scenario.customers, scenario.horizon, streams)
+        self.population = Population(scenario.customers, scenario.horizon, streams, scenario.churn)
+        self.churn = ChurnModel(scenario.churn) if scenario.churn is not None else None
+        """The churn model, or ``None`` (nobody leaves after a problem)."""
         self.log = ProblemLog()
         self._write = self.log.write
         self.open: dict[int, Problem] = {}
@@ -398,7 +401,21 @@ class Problems:
             items.sort(key=lambda item: item[0])  # a feed delivers in time order
             self.feeds = [feed for feed in self.feeds if feed.next < len(feed.entries)]
             self.feeds.append(DayFeed(self.env, items, self._deliver, self.journey.planner))
-        quiet = np.flatnonzero(~contacts)
+        quiet = ~contacts
+        if self.churn is not None:
+            # the quiet problems whose customer would leave at the onset act then (an event each)
+            churn = self.churn
+            is_value = table["kind"][cause_of] == VALUE
+            chance = np.where(web, churn.web_probability if churn.value_demand else 0.0,
+                              np.where(is_value & (not churn.value_demand), 0.0, churn.silent))
+            leaving = quiet & (batch["churn"] < chance)
+            for index in np.flatnonzero(leaving).tolist():
+                Wake(self.env, batch["onset"][index] - self.env._now, self._quiet_onset,
+                     (float(batch["onset"][index]), int(batch["id"][index]), int(cause_of[index]),
+                      int(batch["customer"][index]), float(batch["accept"][index]), bool(web[index]),
+                      int(parents[index])))
+            quiet &= ~leaving
+        quiet = np.flatnonzero(quiet)
         if len(quiet):
             self.quiet.extend(zip(batch["onset"][quiet].tolist(), batch["id"][quiet].tolist(),
                                   cause_of[quiet].tolist(), batch["customer"][quiet].tolist(),
@@ -475,6 +492,19 @@ class Problems:
             write(problem_id, customer, segment[customer], cause_index, cause.kind, parent,
                   _WEB if web else _SILENT, onset, onset)
         self.quiet = pending
+
+    def _quiet_onset(self, event: Event) -> None:
+        """A quiet problem whose customer leaves at its onset (a silent sufferer, or a request
+        resolved on the web with churn for value demand on), if it is a real problem."""
+        onset, problem_id, cause_index, customer, u_accept, web, parent = event._value
+        cause = self.causes[cause_index]
+        if not self.accepted(cause, customer, onset, u_accept):
+            return
+        if web:
+            self.web_uses.append(onset)
+        self.population.leave(customer, onset, SILENT if not web else AFTER_PROBLEM)
+        self.log.write_plain(problem_id, customer, self._segment[customer], cause_index, cause.kind, parent,
+                             _WEB if web else _SILENT, onset, onset, effort=0.0, churned=1)
 
     def new_problem(self, problem_id: int, cause: Cause, customer: int, t: float, parent: int, z: float,
                     u_visit: float, u_churn: float) -> Problem:
@@ -567,9 +597,19 @@ class Problems:
             self.journey.contact_again_about(problem, now)
 
     def finish(self, problem: Problem, outcome: int, t_end: float) -> None:
-        """*problem* ends: its row is written (a second end raises ``KeyError``)."""
+        """*problem* ends: the customer decides to stay or leave (:mod:`sim.churn`), and its row is
+        written (a second end raises ``KeyError``)."""
         del self.open[problem.id]
-        self._write(problem, self._segment[problem.customer], problem.cause.kind, outcome, t_end)
+        churn = self.churn
+        kind = problem.cause.kind
+        if churn is not None and churn.decides(outcome, kind):
+            effort = churn.effort(problem, outcome, t_end)
+            left = churn.leaves(effort, problem.u_churn)
+            if left:
+                self.population.leave(problem.customer, t_end, AFTER_PROBLEM)
+            self._write(problem, self._segment[problem.customer], kind, outcome, t_end, effort, left)
+            return
+        self._write(problem, self._segment[problem.customer], kind, outcome, t_end)
 
     def attach_operations(self, operations) -> None:
         """The operations team that tags and fixes (see :mod:`sim.operations`)."""

@@ -15,7 +15,7 @@ from collections import deque
 class WaitingLine:
     """One queue's runtime state."""
 
-    __slots__ = ("name", "index", "line", "waiting", "groups", "offer", "estimate", "recent_wait",
+    __slots__ = ("name", "index", "line", "waiting", "groups", "offer", "estimate", "recent_wait", "joins",
                  "mean_handle_s", "callback_queue", "recent")
 
     def __init__(self, name: str, index: int):
@@ -31,6 +31,9 @@ class WaitingLine:
         """Agent groups (:class:`~sim.agents.AgentGroup`) that serve this queue."""
         self.offer = None
         """Callback offer settings (:class:`~sim.scenario.CallbackOffer`), or ``None``."""
+        self.joins: list[int] | None = None
+        """Contacts that joined, per half-hour of the week, since the last staffing re-plan (only
+        counted when rosters are re-planned)."""
         self.estimate: str | None = None
         """``position``, ``recent``, or ``None`` when nobody needs the estimated wait."""
         self.recent = False

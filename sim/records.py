@@ -352,6 +352,8 @@ PROBLEM_COLUMNS: dict[str, str] = {
     "talk_s": "d",
     "transfers": "h",
     "callbacks_failed": "h",
+    "effort": "d",
+    "churned": "b",
 }
 """Columns of the problem log (customer population runs): one row per problem, written when it
 ends (resolved, given up, silent) or at the horizon."""
@@ -367,6 +369,8 @@ PROBLEM_DOCS: dict[str, str] = {
     "field_visits": "technician visits", "tagged": "contacts tagged with the root cause",
     "ivr_s": "time in the IVR over its contacts (s)", "wait_s": "time waiting on the line (s)",
     "talk_s": "talk time (s)", "transfers": "transfers", "callbacks_failed": "callback contacts lost",
+    "effort": "effort score when it ended (churn modelled), NaN if no decision was made",
+    "churned": "1 if the customer left because of it (at its end; a silent sufferer at its onset)",
 }
 
 
@@ -377,18 +381,19 @@ class ProblemLog:
         self._rows = _Buffer(PROBLEM_COLUMNS)
         self._pack = self._rows.row.pack
 
-    def write(self, p, segment: int, kind: int, outcome: int, t_end: float) -> None:
+    def write(self, p, segment: int, kind: int, outcome: int, t_end: float, effort: float = NAN,
+              churned: int = 0) -> None:
         """The row of problem *p* (a :class:`~sim.problems.Problem`), once, when it ends."""
         self._rows.buffer += self._pack(
             p.id, p.customer, segment, p.cause.index, kind, p.parent, outcome, p.t_onset,
             p.t_first_contact, t_end, p.contacts, p.visits, p.tagged, p.ivr_s, p.wait_s, p.talk_s,
-            p.transfers, p.callbacks_failed)
+            p.transfers, p.callbacks_failed, effort, churned)
 
     def write_plain(self, problem_id: int, customer: int, segment: int, cause: int, kind: int, parent: int,
-                    outcome: int, t_onset: float, t_end: float) -> None:
+                    outcome: int, t_onset: float, t_end: float, effort: float = NAN, churned: int = 0) -> None:
         """The row of a problem nobody contacted service about (silent, or resolved on the web)."""
         self._rows.buffer += self._pack(problem_id, customer, segment, cause, kind, parent, outcome, t_onset,
-                                        NAN, t_end, 0, 0, 0, 0.0, 0.0, 0.0, 0, 0)
+                                        NAN, t_end, 0, 0, 0, 0.0, 0.0, 0.0, 0, 0, effort, churned)
 
     def __len__(self) -> int:
         return len(self._rows)

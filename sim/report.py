@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
@@ -36,6 +37,16 @@ JOURNEY: list[tuple[str, str, str]] = [
     ("mean_time_in_system_s", "Time in system", "seconds"),
 ]
 """(metric, label, kind) of the journey table and charts, shown when a scenario uses journey features."""
+
+PAYOFF: list[tuple[str, str, str]] = [
+    ("cost_total", "Total cost", "money"),
+    ("cost_service_total", "Cost to serve", "money"),
+    ("asa_s", "ASA", "seconds"),
+    ("p_abandon", "Abandonment", "percent"),
+    ("churned", "Churned", "count"),
+    ("revenue_lost_churn", "Revenue lost", "money"),
+]
+"""(metric, label, kind) of the headline when customers are modelled: what a leader decides on."""
 
 PREVENTION: list[tuple[str, str, str]] = [
     ("problems", "Problems", "count"),
@@ -79,14 +90,14 @@ def _interval(row: pd.Series, kind: str, currency: str, prefix: str = "") -> str
     return f"[{fmt(low, kind, currency)}, {fmt(high, kind, currency)}]"
 
 
-def headline_rows(comparison: pd.DataFrame, currency: str) -> list[dict[str, str]]:
+def headline_rows(comparison: pd.DataFrame, currency: str, metrics=None) -> list[dict[str, str]]:
     """The headline table as text cells: per strategy, ``mean [CI]`` and the paired difference."""
     rows = []
     reference = comparison["strategy"].iloc[0]
     for strategy, table in comparison.groupby("strategy", sort=False):
         table = table.set_index("metric")
         cells = {"strategy": strategy}
-        for metric, label, kind in HEADLINE:
+        for metric, label, kind in metrics or HEADLINE:
             row = table.loc[metric]
             text = f"{fmt(row['mean'], kind, currency)} {_interval(row, kind, currency)}".strip()
             if strategy != reference and not pd.isna(row["diff"]):
@@ -252,8 +263,31 @@ th {{ background: #f3f3f3; }}
 <h2>Headline</h2>
 <p class="note">Mean over replications with 95% t-interval; in brackets after a strategy other than
 the first, its paired difference against the first (common random numbers).</p>
-{_table_html(headline_rows(comparison, currency))}
+{_table_html(headline_rows(comparison, currency, PAYOFF if prevention else HEADLINE))}
 {note_html}
 {charts}
 </body></html>
 """
+
+
+def break_even_sentences(summary: pd.DataFrame) -> list[str]:
+    """Per strategy other than the first: from which day (and month) its cumulative total cost
+    stays below the first strategy's, with the 95% interval over the replications that break even."""
+    from sim.stats import t_interval
+
+    strategies = list(dict.fromkeys(summary["strategy"]))
+    sentences = []
+    for strategy in strategies[1:]:
+        days = summary.loc[summary["strategy"] == strategy, "break_even_day"].to_numpy(dtype=float)
+        even = days[~np.isnan(days)]
+        if len(even) == 0:
+            sentences.append(f"Break-even: {strategy}'s cumulative total cost never stays below "
+                             f"{strategies[0]}'s within the horizon (0 of {len(days)} replications).")
+            continue
+        mean, low, high = t_interval(even)
+        interval = f"; 95% CI days {low:.0f} to {high:.0f}" if not math.isnan(low) else ""
+        sentences.append(
+            f"Break-even: {strategy}'s cumulative total cost falls below {strategies[0]}'s for good from "
+            f"day {mean:.0f} (month {mean / 30:.1f}){interval}; {len(even)} of {len(days)} replications "
+            "break even.")
+    return sentences

@@ -116,3 +116,75 @@ def roster(env: Environment, steps: WeeklySteps, horizon: float, change: Callabl
             yield env.timeout(at - env.now)
             change(level)
         week += 1
+
+
+def next_change(steps: WeeklySteps, t: float) -> tuple[float, int] | None:
+    """The first change point strictly after *t*: ``(instant, rostered)``, or ``None`` if the
+    roster never changes."""
+    if len(steps) < 2:
+        return None
+    week_start = t - t % WEEK
+    within = t - week_start
+    for time, level in steps:
+        if time > within:
+            return week_start + time, level
+    return week_start + WEEK + steps[0][0], steps[0][1]
+
+
+class LiveRoster:
+    """A roster that can be replaced while the run goes on (staffing re-planned every period).
+
+    It applies its weekly change points as callbacks; :meth:`replace` swaps the weekly roster at
+    once (the level changes now if it differs) and the pending change of the old roster is
+    ignored (each scheduled change carries the roster's version)."""
+
+    def __init__(self, env: Environment, steps: WeeklySteps, horizon: float, change: Callable[[int], None]):
+        from sim.wakeups import Wake
+
+        self._wake = Wake
+        self.env = env
+        self.steps = steps
+        """The weekly roster now in force."""
+        self.horizon = horizon
+        self.change = change
+        self.version = 0
+        self.level = rostered_at(steps, 0.0)
+        """Rostered agents now."""
+        self._schedule()
+
+    def replace(self, steps: WeeklySteps) -> None:
+        """From now on, roster by *steps*."""
+        self.steps = steps
+        self.version += 1
+        level = rostered_at(steps, self.env.now)
+        if level != self.level:
+            self.level = level
+            self.change(level)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        upcoming = next_change(self.steps, self.env.now)
+        if upcoming is not None and upcoming[0] < self.horizon:
+            self._wake(self.env, upcoming[0] - self.env.now, self._fire, (self.version, upcoming[1]))
+
+    def _fire(self, event) -> None:
+        version, level = event._value
+        if version != self.version:
+            return
+        if level != self.level:
+            self.level = level
+            self.change(level)
+        self._schedule()
+
+
+def steps_of_grid(grid) -> WeeklySteps:
+    """Weekly change points of a 7 x 48 grid of rostered agents per half-hour."""
+    steps: WeeklySteps = []
+    for day in range(7):
+        for slot in range(SLOTS_PER_DAY):
+            level = int(grid[day][slot])
+            if not steps or steps[-1][1] != level:
+                steps.append((day * DAY + slot * SLOT, level))
+    if steps[0][0] != 0.0:  # pragma: no cover - the grid starts at 0
+        steps.insert(0, (0.0, 0))
+    return steps

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.loader import Study
-from sim.metrics import (FIX_COLUMNS, GROUP_COLUMNS, INTRADAY_COLUMNS, QUEUE_COLUMNS, ROOT_CAUSE_COLUMNS,
-                         SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Measured, combine_intraday, measure)
+from sim.metrics import (FIX_COLUMNS, GROUP_COLUMNS, INTRADAY_COLUMNS, PLAN_COLUMNS, QUEUE_COLUMNS,
+                         ROOT_CAUSE_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Measured, break_even_days,
+                         combine_intraday, measure)
 from sim.model import simulate
 from sim.scenario import Scenario
 from sim.stats import compare
@@ -102,6 +103,8 @@ class StudyResult:
     """With ``--log contacts``: every contact with every step's times (``contacts.parquet``)."""
     problems: pd.DataFrame | None
     """With ``--log problems``: every problem (``problems.parquet``)."""
+    plans: pd.DataFrame | None
+    """With re-planned staffing: one row per strategy x replication x group x re-plan (``staffing_plans.csv``)."""
     root_causes: pd.DataFrame | None
     """With customers: one row per strategy x replication x cause (``root_causes.csv``)."""
     fixes: pd.DataFrame | None
@@ -164,10 +167,13 @@ def run_study(study: Study, replications: int | None = None, jobs: int | None = 
     results = run_tasks(tasks, jobs, progress)
     wall = time.perf_counter() - started
     summary = pd.DataFrame([result.summary for result in results], columns=SUMMARY_COLUMNS)
+    timeseries = pd.concat([r.daily for r in results], ignore_index=True)[TIMESERIES_COLUMNS]
+    summary["break_even_day"] = break_even_days(summary, timeseries)
     return StudyResult(
         summary=summary,
         comparison=compare(summary, COMPARED_METRICS),
-        timeseries=pd.concat([r.daily for r in results], ignore_index=True)[TIMESERIES_COLUMNS],
+        timeseries=timeseries,
+        plans=_gather([r.plans for r in results], PLAN_COLUMNS),
         by_queue=pd.concat([r.by_queue for r in results], ignore_index=True)[QUEUE_COLUMNS],
         by_group=pd.concat([r.by_group for r in results], ignore_index=True)[GROUP_COLUMNS],
         intraday=combine_intraday([r.intraday_sums for r in results])[INTRADAY_COLUMNS],

@@ -126,9 +126,10 @@ class Calendar(Part):
     opening_hours: dict[DayKey, TimeRanges] | None = None
     """Open time ranges by day (``{weekdays: "08:00-20:00", sat: "09:00-13:00"}``); days not given
     are closed. Omitted: always open."""
-    outside_hours: Literal["leave", "wait", "callback"] = "leave"
-    """A contact when closed: ``leave`` (hears the closed message and hangs up), ``wait`` (holds
-    until the opening), or ``callback`` (leaves a request; an agent calls back at the opening)."""
+    outside_hours: Literal["leave", "retry", "wait", "callback"] = "leave"
+    """A contact when closed: ``leave`` (hears the closed message and hangs up for good), ``retry``
+    (hears it and calls again after the opening, a ``redial`` delay later), ``wait`` (holds until
+    the opening), or ``callback`` (leaves a request; an agent calls back at the opening)."""
 
     @field_validator("intraday")
     @classmethod
@@ -419,6 +420,12 @@ class StaffingTarget(Part):
     """Also keep the Erlang A abandonment at or below this share."""
     fte_hours_per_week: Annotated[float, Field(gt=0, le=168)] = 40.0
     """Paid hours of one full-time equivalent per week."""
+    policy: Literal["fixed", "replan"] = "fixed"
+    """``fixed``: every group keeps its roster; ``replan``: every ``replan_every`` each group's
+    roster is planned anew (the staffing calculator, Erlang A) for the volume and handle time seen
+    in the last period, to hold this target."""
+    replan_every: PositiveSeconds = 30 * 86400.0
+    """How often rosters are re-planned (``policy: replan``; default monthly)."""
 
 
 class Costs(Part):
@@ -430,6 +437,9 @@ class Costs(Part):
     """Telephony per minute in the IVR, in queue or talking (FIGURES.md: $0.025/min, vendor rate cards)."""
     outbound_per_minute: NonNegative = 0.025
     """Telephony per minute of an outbound callback (dialling and talking)."""
+    transition: NonNegative = 0.0
+    """One-off cost of adopting this strategy (training, moving people), counted at the start of
+    the measured window."""
 
 
 class Segment(Part):
@@ -446,7 +456,7 @@ class Segment(Part):
 
 
 class Customers(Part):
-    """The customer population: who has problems, contacts, and (later) leaves."""
+    """The customer population: who has problems, contacts, and leaves."""
 
     count: Annotated[int, Field(ge=1, le=10_000_000)]
     """Active customers at the start."""
@@ -456,6 +466,8 @@ class Customers(Part):
     """Optional segments; omitted: one segment of everybody."""
     acquisition_per_day: Annotated[NonNegative, Field(le=1e6)] = 0.0
     """New customers per day (Poisson); they start active and produce problems like the others."""
+    margin: Probability = 0.5
+    """Share of revenue that is margin (for the lifetime value lost)."""
 
     @model_validator(mode="after")
     def _shares(self) -> Customers:
@@ -463,6 +475,59 @@ class Customers(Part):
             raise CrossCheckError([(("segments",), "shares that sum to 1 (got "
                                     f"{sum(s.share for s in self.segments.values()):g})")])
         return self
+
+
+class EffortWeights(Part):
+    """How much each part of a problem's journey adds to the customer's effort score."""
+
+    ivr_minutes: NonNegative = 0.05
+    """Per minute in IVRs."""
+    hold_minutes: NonNegative = 0.1
+    """Per minute waiting on hold (queue waits on the line)."""
+    transfers: NonNegative = 0.5
+    """Per transfer."""
+    contacts: NonNegative = 0.75
+    """Per contact beyond the first (redials, repeat contacts)."""
+    failed_callbacks: NonNegative = 1.0
+    """Per callback that never reached the customer."""
+    days_to_resolve: NonNegative = 0.2
+    """Per day from the onset until resolved (or until the customer gave up)."""
+    unresolved: NonNegative = 2.0
+    """Once, if the problem was never resolved."""
+
+
+class Logistic(Part):
+    """``P = 1 / (1 + exp(-(intercept + slope x effort)))``."""
+
+    intercept: Annotated[float, Field(ge=-50, le=50, allow_inf_nan=False)] = -4.0
+    slope: Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)] = 0.8
+
+
+class WordOfMouth(Part):
+    """Churned customers tell others (FIGURES.md: 56% tell about bad service, to 24 people on average,
+    American Express 2012)."""
+
+    share_who_tell: Probability = 0.56
+    people_reached: NonNegative = 24.0
+
+
+class Churn(Part):
+    """Customers leave: after a problem, as a function of the effort it cost them; in silence; and for
+    reasons service does not affect."""
+
+    effort: EffortWeights = EffortWeights()
+    """Weights of the effort score of a problem."""
+    probability: Logistic = Logistic()
+    """Chance to leave after a problem, a logistic function of its effort."""
+    silent: Probability = 0.0
+    """Chance a silent sufferer (a problem nobody contacted service about) leaves."""
+    baseline_per_month: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    """Monthly hazard of leaving for reasons service does not affect (FIGURES.md: 1%/month)."""
+    value_demand: bool = False
+    """Whether requests (value demand) lead to a churn decision too (by default only problems do:
+    failure demand and incidents)."""
+    word_of_mouth: WordOfMouth = WordOfMouth()
+    """People reached by the negative word of mouth of customers service drove away."""
 
 
 class FollowOn(Part):
@@ -751,6 +816,8 @@ class Scenario(Part):
     """Proactive notice of incidents (an incident's ``notify`` turns it on)."""
     web_self_service: WebSelfService = WebSelfService()
     """Web self-service that deflects value demand."""
+    churn: Churn | None = None
+    """How customers leave (needs ``customers``); omitted: nobody leaves."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -848,7 +915,7 @@ class Scenario(Part):
         for reason in self.web_self_service.deflection:
             check_reason(("web_self_service", "deflection", reason), reason)
         population = {"root_causes": self.root_causes, "value_demand": self.value_demand,
-                      "incidents": self.incidents, "new_causes": self.new_causes}
+                      "incidents": self.incidents, "new_causes": self.new_causes, "churn": self.churn}
         if self.customers is None:
             for key, section in population.items():
                 if section:
@@ -871,7 +938,7 @@ class Scenario(Part):
             self.ivr is not None or self.redial is not None or self.call_again is not None
             or any(g.escalation is not None or g.drop_probability > 0 for g in self.agents.values())
             or any(q.callback is not None or q.announce for q in (self.queues or {}).values())
-            or (self.calendar.opening_hours is not None and self.calendar.outside_hours == "callback")
+            or (self.calendar.opening_hours is not None and self.calendar.outside_hours in ("callback", "retry"))
             or self.customers is not None
         )
 

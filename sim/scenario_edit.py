@@ -30,7 +30,12 @@ def _line_start(text: str, index: int) -> int:
 
 
 def _line_end(text: str, index: int) -> int:
-    """Index just past the line holding *index* - 1 (the end of a node)."""
+    """Index just past the last line of a node that ends at *index*. A block node's end mark sits
+    at the next token, which may be indented on the following line: then the node ends at the
+    start of that line, not at its end (the following key stays)."""
+    start = _line_start(text, index)
+    if text[start:index].strip() == "":
+        return start
     if index > 0 and text[index - 1] == "\n":
         return index
     end = text.find("\n", index)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -52,13 +53,16 @@ class Target:
     """Maximum Erlang A abandonment, or ``None``."""
 
 
+@lru_cache(maxsize=65536)
 def agents_needed(rate: float, aht_s: float, patience_s: float, target: Target, limit: int = 100_000) -> int:
     """The fewest agents on the phones meeting *target* for Poisson *rate* (per second), mean
     handle time *aht_s* and mean patience *patience_s* (``inf``: Erlang C)."""
     if rate <= 0:
         return 0
     load = rate * aht_s
-    agents = max(1, int(load * 0.8))
+    # start near the square-root staffing rule (load + beta sqrt(load), beta about 1 for 80/20):
+    # a step or two from the answer, instead of ten
+    agents = max(1, int(load + 0.5 * math.sqrt(load)))
     if not math.isfinite(patience_s):
         agents = max(agents, int(math.floor(load)) + 1)
 
@@ -71,12 +75,16 @@ def agents_needed(rate: float, aht_s: float, patience_s: float, target: Target, 
             figures = erlang_c(rate, aht_s, n, target.threshold_s)
         return figures.service_level >= target.service_level - 1e-12
 
+    if meets(agents):
+        floor = int(math.floor(load)) + 1 if not math.isfinite(patience_s) else 1
+        while agents > floor and meets(agents - 1):
+            agents -= 1
+        return agents
+    agents += 1
     while not meets(agents):
         agents += 1
         if agents > limit:
             raise ValueError(f"no staffing up to {limit} agents meets the target")
-    while agents > 1 and meets(agents - 1):
-        agents -= 1
     return agents
 
 
@@ -196,6 +204,8 @@ def plan(scenario: Scenario, target: Target | None = None) -> StaffingPlan:
     for name, queues in planned.items():
         spec = scenario.agents[name]
         reasons = [reason for reason in scenario.demand if scenario.queue_of(reason) in queues]
+        if not reasons:
+            continue  # its queues get no demand of their own (escalations, callbacks): left as it is
         rates = {reason: half_hour_rates(scenario, reason) for reason in reasons}
         weights = np.array([rates[reason].sum() for reason in reasons])
         total = weights.sum()

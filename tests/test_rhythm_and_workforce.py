@@ -107,6 +107,13 @@ patience: {dist: constant, value: 1m}
     assert first["t_queue"] == 8 * HOUR and first["t_answer"] == 8 * HOUR + 20 and first["outbound_s"] == 20 + 300
     row = measure(leave, "base").summary
     assert row["calls"] == 2 and row["closed"] == 1 and row["offered"] == 1
+    # retry: the closed message, then the caller calls again a redial delay after the opening
+    retry = simulate(scenario_from(base % "retry" + "redial: {probability: 0.1, delay: {dist: constant, value: 10m}}\n"),
+                     trace=True)
+    assert steps(retry.trace, "closed", "redial", "queue", "answer") == [
+        (7 * HOUR, "closed", 0, "retry"), (8 * HOUR + 600, "redial", 1, 0), (8 * HOUR + 600, "queue", 1, "q"),
+        (8 * HOUR + 600, "answer", 1, "a#0"), (9 * HOUR, "queue", 2, "q"), (9 * HOUR, "answer", 2, "a#0")]
+    assert list(retry.contacts.set_index("contact")["origin"]) == [0, 1, 0]
 
 
 def test_trace_after_call_work_and_hold():
@@ -327,6 +334,12 @@ patience: {dist: exponential, mean: 3m}
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
     assert summary["fte_rostered"].iloc[0] == pytest.approx(plan(scenario).fte("a"))
     assert (summary["closed"] > 0).all()
+    # writing again replaces the schedule block and nothing after it (the key that follows stays)
+    status, _, err = cli("staff", path, "--write")
+    assert status == 0, err
+    again = path.read_text()
+    assert again.count("schedule:") == 1 and "shrinkage: 0.25" in again and "handle_time" in again
+    assert load_study(path).first.agents["a"].shrinkage == 0.25
 
 
 def test_staff_command_options_and_errors(cli, tmp_path):
