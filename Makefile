@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-SCENARIO ?= scenarios/erlang_a.yaml
+SCENARIO ?= scenarios/reactive_vs_embedded.yaml
 OUT      ?= results/$(basename $(notdir $(SCENARIO)))
 
 .PHONY: run test install clean bench

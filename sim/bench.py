@@ -235,6 +235,29 @@ staffing: {{service_level: 0.8, threshold: 20s}}
     return replace_rosters(text, {g: schedule_of(p) for g, p in staffing.groups.items()}, "bench plan")
 
 
+FLAGSHIP = "scenarios/reactive_vs_embedded.yaml"
+"""The flagship scenario, relative to the project folder."""
+
+FLAGSHIP_CONTACTS_PER_CUSTOMER = 255_000 / 60_000
+"""Contacts per customer over the flagship's horizon (reactive, measured): sizes the case."""
+
+
+def _flagship_case(callers: int) -> str:
+    """The flagship (``make run``), its first strategy (reactive), one replication, with as many
+    customers as make about *callers* contacts: customers, root causes and fixes, new defects,
+    incidents, the IVR, four groups re-planned monthly, churn."""
+    import yaml
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / FLAGSHIP
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["customers"]["count"] = max(1000, int(callers / FLAGSHIP_CONTACTS_PER_CUSTOMER))
+    document["replications"] = 1
+    first = next(iter(document.pop("strategies")))
+    document["name"] = f"bench flagship ({first})"
+    return yaml.safe_dump(document, sort_keys=False)
+
+
 CASES: dict[str, dict] = {
     "erlang_a": {"title": "M/M/100+M at load 0.95 (Erlang A)", "target": 2.5, "build": _erlang_a_case},
     "rhythm": {"title": "time-varying demand, schedules, two skill groups", "target": 1.5,
@@ -243,6 +266,8 @@ CASES: dict[str, dict] = {
                 "target": 1.25, "build": _journey_case},
     "prevention": {"title": "12 months of prevention: customers, root causes, fixes, incidents",
                    "target": 1.25, "build": _prevention_case},
+    "flagship": {"title": "the flagship: reactive vs embedded (reactive), 13 months, churn, re-planned staffing",
+                 "target": 1.25, "build": _flagship_case},
 }
 """Benchmark cases: a scenario builder per case and the ratio it must reach."""
 

@@ -256,12 +256,12 @@ def command_run(args) -> int:
         files["problems.parquet"] = lambda p: result.problems.to_parquet(p, index=False)
         info["files"].append("problems.parquet")
     write_folder(out, files)
+    stdout.print(f"wrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f}s "
+                 f"on {result.jobs} process(es)", markup=False)
     _print_headline(result.comparison, currency, reference, replications, journey, prevention)
     if prevention and len(study.strategies) > 1:
         for sentence in report.break_even_sentences(result.summary):
             stdout.print(sentence, markup=False)
-    stdout.print(f"wrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f}s "
-                 f"on {result.jobs} process(es)", markup=False)
     return 0
 
 
