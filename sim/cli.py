@@ -2,8 +2,9 @@
 
 Commands: ``run`` (simulate a scenario, write its output folder, print the headline), ``validate``
 (check scenario files), ``erlang`` (exact Erlang C / Erlang A figures), ``staff`` (the smallest
-roster meeting a service-level target), ``bench`` (speed against a minimal SimPy model). Every
-command has ``--help``.
+roster meeting a service-level target), ``bench`` (speed against a minimal SimPy model), ``report``
+(rebuild a run folder's report from its files), ``compare`` (a report of one run against another).
+Every command has ``--help``.
 
 Errors are one line each on stderr. Exit status: 0 done, 2 bad input (scenario, option or output
 path; nothing written), 130 interrupted (nothing written), 1 an unexpected failure (``--debug``
@@ -28,8 +29,9 @@ from sim.outputs import OutputError, check_target, manifest, write_csv, write_fo
 from sim.units import parse_duration_arg
 
 OUTPUT_FILES = ("summary.csv", "comparison.csv", "timeseries.csv", "by_queue.csv", "by_group.csv",
-                "intraday.csv", "report.html", "scenario.yaml", "manifest.json")
-"""The files of a run folder."""
+                "intraday.csv", "waits.csv", "flows.csv", "occupancy.csv", "scenario.yaml", "manifest.json",
+                "report.html")
+"""The files of every run folder (``report.html`` last: it is built from the others)."""
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -156,6 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--case", action="append", choices=list(CASES),
                        help="run only this case (repeatable; default: all)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+
+    rebuild = commands.add_parser(
+        "report", help="rebuild the report of a run folder from its files",
+        description="Rebuild report.html of a run folder from the tables `run` wrote into it (no simulation). "
+                    "Exit status 2 if the folder is not a complete contactsim run folder.")
+    rebuild.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a folder written by `run`")
+    rebuild.add_argument("--out", type=Path, help="the page to write (default: RUN_DIR/report.html); an existing "
+                                                  "file is replaced only if it is a contactsim report")
+
+    compare = commands.add_parser(
+        "compare", help="a report comparing two runs (before and after a change of scenario)",
+        description="Write a report of run B against run A: each strategy of B against the strategy of the same "
+                    "name in A, paired replication by replication when both runs have the same seed (common "
+                    "random numbers), else with Welch's interval; lists what changed in the scenario.")
+    compare.add_argument("run_a", type=Path, metavar="RUN_A", help="the run before (a folder written by `run`)")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B", help="the run after (a folder written by `run`)")
+    compare.add_argument("--out", type=Path, help="the page to write (default: RUN_B/compare.html); an existing "
+                                                  "file is replaced only if it is a contactsim report")
     return parser
 
 
@@ -193,8 +213,10 @@ def _progress(quiet: bool) -> Progress:
 def command_run(args) -> int:
     from sim import metrics, report
     from sim.records import COLUMN_DOCS, PROBLEM_DOCS
+    from sim.runfolder import read_run
     from sim.runner import default_jobs, run_study, tasks_of
     from sim.textbook import textbook_figures
+    from sim.units import DAY
 
     study = _load(args.scenario, args.overrides)
     out = args.out or Path("results") / args.scenario.stem
@@ -215,13 +237,8 @@ def command_run(args) -> int:
     first = study.first
     currency = first.costs.currency
     reference = textbook_figures(first) if len(study.strategies) == 1 else None
-    notes = []
-    if reference is not None:
-        notes.append(_reference_sentence(reference))
     journey = any(scenario.uses_journey for scenario in study.strategies.values())
     prevention = any(scenario.has_population for scenario in study.strategies.values())
-    page = report.build_report(first.name, result.comparison, result.timeseries, currency, notes,
-                               intraday=result.intraday, journey=journey, prevention=prevention)
     replications = args.replications or first.replications
     info = manifest(
         scenario=str(args.scenario), name=first.name, seed=first.seed, replications=replications,
@@ -237,9 +254,9 @@ def command_run(args) -> int:
         "by_queue.csv": lambda p: write_csv(p, result.by_queue),
         "by_group.csv": lambda p: write_csv(p, result.by_group),
         "intraday.csv": lambda p: write_csv(p, result.intraday),
-        "report.html": lambda p: p.write_text(page, encoding="utf-8"),
-        "scenario.yaml": lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8"),
-        "manifest.json": lambda p: write_json(p, info),
+        "waits.csv": lambda p: write_csv(p, result.waits),
+        "flows.csv": lambda p: write_csv(p, result.flows),
+        "occupancy.csv": lambda p: write_csv(p, result.occupancy),
     }
     if result.plans is not None:
         files["staffing_plans.csv"] = lambda p: write_csv(p, result.plans)
@@ -247,7 +264,8 @@ def command_run(args) -> int:
     if result.root_causes is not None:
         files["root_causes.csv"] = lambda p: write_csv(p, result.root_causes)
         files["fixes.csv"] = lambda p: write_csv(p, result.fixes)
-        info["files"] += ["root_causes.csv", "fixes.csv"]
+        files["causes_by_month.csv"] = lambda p: write_csv(p, result.causes_by_month)
+        info["files"] += ["root_causes.csv", "fixes.csv", "causes_by_month.csv"]
         info["problem_columns"] = PROBLEM_DOCS
     if log_contacts:
         files["contacts.parquet"] = lambda p: result.contacts.to_parquet(p, index=False)
@@ -255,21 +273,89 @@ def command_run(args) -> int:
     if log_problems:
         files["problems.parquet"] = lambda p: result.problems.to_parquet(p, index=False)
         info["files"].append("problems.parquet")
+    files["scenario.yaml"] = lambda p: p.write_text(study.resolved_yaml(), encoding="utf-8")
+    files["manifest.json"] = lambda p: write_json(p, info)
+    # the page is built from the files just written, exactly as `report RUN_DIR` rebuilds it
+    files["report.html"] = lambda p: p.write_text(report.build_report(report.run_input(read_run(p.parent))),
+                                                  encoding="utf-8")
     write_folder(out, files)
     stdout.print(f"wrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f}s "
                  f"on {result.jobs} process(es)", markup=False)
     _print_headline(result.comparison, currency, reference, replications, journey, prevention)
     if prevention and len(study.strategies) > 1:
-        for sentence in report.break_even_sentences(result.summary):
+        for sentence in report.break_even_sentences(result.summary, first.warmup // DAY):
             stdout.print(sentence, markup=False)
     return 0
 
 
-def _reference_sentence(reference) -> str:
-    return (f"This scenario is the textbook M/M/{reference.agents}"
-            f"{'+M (Erlang A)' if math.isfinite(reference.mean_patience_s) else ' (Erlang C)'} queue; "
-            f"exact figures: P(abandon) {reference.p_abandon:.4f}, ASA {reference.asa_s:.2f} s, "
-            f"service level {reference.service_level:.4f}, occupancy {reference.occupancy:.4f}.")
+def _write_page(out: Path, page: str) -> None:
+    """Write a report page to *out* (atomically), replacing only a page of ours."""
+    import os
+    import tempfile
+
+    from sim.report import GENERATOR
+
+    if out.exists():
+        try:
+            head = out.read_text(encoding="utf-8", errors="replace")[:2000] if out.is_file() else ""
+        except OSError:
+            head = ""
+        if f'<meta name="generator" content="{GENERATOR}">' not in head:
+            kind = "folder" if out.is_dir() else "file"
+            raise OutputError(f"{out}: exists and is not a contactsim report ({kind}); choose another --out or "
+                              "remove it")
+    if not out.parent.is_dir():
+        raise OutputError(f"{out.parent}: no such folder for --out")
+    handle, staging = tempfile.mkstemp(prefix=f".{out.name}.partial-", dir=out.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(page)
+        os.replace(staging, out)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
+
+
+def _read_runs(*folders: Path):
+    """The run folders, or ``None`` after printing why one cannot be read."""
+    from sim.runfolder import RunFolderError, read_run
+
+    runs = []
+    for folder in folders:
+        try:
+            runs.append(read_run(folder))
+        except RunFolderError as error:
+            stderr.print(f"error: {error}", markup=False)
+            return None
+    return runs
+
+
+def command_report(args) -> int:
+    from sim import report
+
+    runs = _read_runs(args.run_dir)
+    if runs is None:
+        return EXIT_BAD_INPUT
+    out = args.out or args.run_dir / "report.html"
+    _write_page(out, report.build_report(report.run_input(runs[0])))
+    stdout.print(f"wrote {out}", markup=False)
+    return 0
+
+
+def command_compare(args) -> int:
+    from sim import report
+
+    runs = _read_runs(args.run_a, args.run_b)
+    if runs is None:
+        return EXIT_BAD_INPUT
+    out = args.out or args.run_b / "compare.html"
+    data = report.compare_input(runs[0], runs[1], str(args.run_a), str(args.run_b))
+    _write_page(out, report.build_report(data))
+    stdout.print(f"wrote {out}", markup=False)
+    for arm, reference in data.references.items():
+        stdout.print(report.takeaway(data.comparison, "cost_total", "Total cost", "money", data.currency,
+                                     {arm: reference}), markup=False)
+    return 0
 
 
 def _metric_table(title: str, comparison, metrics, currency: str):
@@ -430,7 +516,7 @@ def command_bench(args) -> int:
 
 
 COMMANDS = {"run": command_run, "validate": command_validate, "erlang": command_erlang,
-            "staff": command_staff, "bench": command_bench}
+            "staff": command_staff, "bench": command_bench, "report": command_report, "compare": command_compare}
 
 
 def main(argv: list[str] | None = None) -> int:

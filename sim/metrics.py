@@ -20,7 +20,12 @@ time and money are counted over the same window. Definitions (DESIGN.md section 
 - ``fte_rostered`` = rostered agent hours / (FTE hours per week x weeks in the window).
 
 :func:`measure` computes every table of one replication at once (in the worker that ran it);
-:func:`combine_intraday` pools the per-replication half-hour sums into ``intraday.csv``.
+:func:`combine_intraday` pools the per-replication half-hour sums into ``intraday.csv``, and
+:func:`combine_occupancy` the per-group ones into ``occupancy.csv``. The report's own tables come
+from here too, so that a run folder alone can rebuild it: the wait distribution (:func:`wait_percentiles`),
+where calls went (:func:`call_flows`, the edges of a Sankey diagram: entry, IVR menus by level,
+self-service and hang-ups, queues, callbacks, transfers, escalations, outcome) and the contacts each
+root cause made month by month (:func:`causes_by_month`).
 """
 
 from __future__ import annotations
@@ -184,6 +189,14 @@ class Measured:
     contact_log: pd.DataFrame | None = None
     problem_log: pd.DataFrame | None = None
     """The contact log with its steps, when asked for (``--log contacts``)."""
+    waits: pd.DataFrame | None = None
+    """Percentiles 0..100 of the answered waits (``waits.csv`` rows)."""
+    flows: pd.DataFrame | None = None
+    """Where calls went, as counted edges of the call-flow diagram (``flows.csv`` rows)."""
+    occupancy_sums: pd.DataFrame | None = None
+    """Per agent group x half-hour of the week: sums to pool (see :func:`combine_occupancy`)."""
+    causes_by_month: pd.DataFrame | None = None
+    """Per cause x month of the window (customer population runs): ``causes_by_month.csv`` rows."""
 
 
 # ------------------------------------------------------------------------------ time integrals
@@ -422,6 +435,10 @@ def measure(result: RunResult, strategy: str) -> Measured:
         plans["fte"] = plans["rostered_hours_per_week"] / scenario.staffing.fte_hours_per_week
     return Measured(
         summary=summary,
+        waits=wait_percentiles(measured, strategy, result.replication),
+        flows=call_flows(result, strategy, measured),
+        occupancy_sums=_occupancy_sums(result, strategy, conversations),
+        causes_by_month=causes_by_month(result, strategy, measured),
         daily=_daily(result, strategy, measured, conversations),
         by_queue=pd.DataFrame(queue_rows, columns=QUEUE_COLUMNS),
         by_group=pd.DataFrame(group_rows, columns=GROUP_COLUMNS),
@@ -816,3 +833,258 @@ def summarize(result: RunResult, strategy: str) -> dict:
 def timeseries(result: RunResult, strategy: str) -> pd.DataFrame:
     """The daily rows of one replication."""
     return measure(result, strategy).daily
+
+
+# ------------------------------------------------------------------------- the report's tables
+
+WAIT_COLUMNS: list[str] = ["strategy", "replication", "percentile", "wait_s"]
+"""Columns of ``waits.csv``: per strategy x replication, the percentiles 0, 1, ..., 100 of the waits
+of answered contacts that arrived in the window (``np.percentile``, linear interpolation: percentile 90
+is ``p90_wait_s`` of ``summary.csv``); ``wait_s`` is empty when no contact was answered."""
+
+PERCENTILES = np.arange(101)
+"""The percentiles ``waits.csv`` keeps."""
+
+
+def wait_percentiles(measured: pd.DataFrame, strategy: str, replication: int) -> pd.DataFrame:
+    """``waits.csv`` rows of one replication: the wait distribution of answered contacts."""
+    answered = measured["t_answer"].notna().to_numpy()
+    waits = _waits(measured)[answered]
+    values = np.percentile(waits, PERCENTILES) if len(waits) else np.full(len(PERCENTILES), math.nan)
+    return pd.DataFrame({"strategy": strategy, "replication": replication, "percentile": PERCENTILES,
+                         "wait_s": values}, columns=WAIT_COLUMNS)
+
+
+FLOW_COLUMNS: list[str] = ["strategy", "replication", "source", "target", "count"]
+"""Columns of ``flows.csv``: per strategy x replication, the contacts (arrived in the window) that went
+from node ``source`` to node ``target`` of the call-flow diagram (see :func:`call_flows`)."""
+
+FLOW_NODES: dict[str, str] = {
+    "new": "New contacts", "redial": "Redials", "repeat": "Repeat contacts",
+    "closed": "Closed (outside hours)", "ivr_hangup": "Hung up in the IVR",
+    "self_served": "Self-served in the IVR", "in_ivr": "In the IVR at the horizon", "zero_out": "Pressed 0",
+    "callback": "Callback", "abandoned": "Abandoned in queue", "waiting": "Waiting at the horizon",
+    "callback_failed": "Callback failed", "transferred": "Transferred (misrouted)", "escalated": "Escalated",
+    "resolved": "Resolved", "unresolved": "Not resolved", "abandoned_later": "Abandoned after transfer",
+    "dropped": "Dropped", "in_service": "In service at the horizon", "other": "Other",
+}
+"""Node names of the call-flow diagram (besides ``IVR: <menu>`` and ``Queue: <queue>``)."""
+
+FLOW_TERMINALS: list[str] = [FLOW_NODES[key] for key in (
+    "closed", "ivr_hangup", "self_served", "in_ivr", "abandoned", "waiting", "callback_failed", "resolved",
+    "unresolved", "abandoned_later", "dropped", "in_service", "other")]
+"""Nodes where contacts end, in the order the report names them."""
+
+
+def ivr_levels(ivr) -> list[str]:
+    """Node names of the IVR's levels: level k holds the menus a caller can hear k-th (``IVR: main``;
+    a level with several menus is ``IVR level 2: a / b``)."""
+    if ivr is None:
+        return []
+    names, level = [], [ivr.entry]
+    while level:
+        menus = list(dict.fromkeys(level))
+        if len(menus) == 1:
+            names.append(f"IVR: {menus[0]}")
+        elif len(menus) <= 3:
+            names.append(f"IVR level {len(names) + 1}: {' / '.join(menus)}")
+        else:
+            names.append(f"IVR level {len(names) + 1} ({len(menus)} menus)")
+        level = [option.menu for name in menus for option in ivr.menus[name].options.values()
+                 if option.menu is not None]
+    return names
+
+
+def call_flows(result: RunResult, strategy: str, measured: pd.DataFrame) -> pd.DataFrame:
+    """``flows.csv`` rows of one replication: every contact that arrived in the window walks a path
+    of nodes and adds one to each edge of it:
+
+    why it called (new, redial, repeat) -> closed, or the IVR's menus level by level (hung up,
+    self-served, still there at the horizon, pressed 0) -> the first agent queue -> callback (if
+    called back) -> abandoned, waiting at the horizon, callback failed, or answered: transferred
+    after a misroute, escalated -> how it ended (resolved, not resolved, abandoned after a transfer,
+    dropped, in service at the horizon).
+    """
+    count = len(measured)
+    levels = ivr_levels(result.scenario.ivr)
+    names: list[str] = []
+    index: dict[str, int] = {}
+
+    def node(name: str) -> int:
+        if name not in index:
+            index[name] = len(names)
+            names.append(name)
+        return index[name]
+
+    def stage(choices: list[tuple[np.ndarray, str]]) -> np.ndarray:
+        codes = np.full(count, -1, dtype=np.int64)
+        for mask, name in choices:
+            codes[mask & (codes < 0)] = node(name)
+        return codes
+
+    outcome = measured["outcome"].to_numpy()
+    origin = measured["origin"].to_numpy()
+    queue = measured["queue"].to_numpy()
+    answered = measured["t_answer"].notna().to_numpy()
+    menus = measured["ivr_menus"].to_numpy()
+    every = np.ones(count, dtype=bool)
+    ended = np.zeros(count, dtype=bool)
+    stages = [stage([(origin == Origin.REDIAL, FLOW_NODES["redial"]), (origin == Origin.REPEAT, FLOW_NODES["repeat"]),
+                     (every, FLOW_NODES["new"])])]
+    closed = outcome == Outcome.CLOSED
+    stages.append(stage([(closed, FLOW_NODES["closed"])]))
+    ended |= closed
+    for level, name in enumerate(levels, start=1):
+        stages.append(stage([(~ended & (menus >= level), name)]))
+    ivr_end = stage([(outcome == Outcome.IVR_HANGUP, FLOW_NODES["ivr_hangup"]),
+                     (outcome == Outcome.SELF_SERVED, FLOW_NODES["self_served"]),
+                     (outcome == Outcome.IN_IVR_AT_HORIZON, FLOW_NODES["in_ivr"])])
+    stages.append(ivr_end)
+    ended |= ivr_end >= 0
+    stages.append(stage([(~ended & (measured["zero_out"].to_numpy() == 1), FLOW_NODES["zero_out"])]))
+    queued = ~ended & (queue >= 0)
+    stages.append(stage([(queued & (queue == code), f"Queue: {name}") for code, name in enumerate(result.queues)]))
+    stages.append(stage([(queued & (measured["callback"].to_numpy() == 1), FLOW_NODES["callback"])]))
+    unanswered = stage([(~ended & ~answered & (outcome == Outcome.ABANDONED), FLOW_NODES["abandoned"]),
+                        (~ended & ~answered & (outcome == Outcome.WAITING_AT_HORIZON), FLOW_NODES["waiting"]),
+                        (~ended & ~answered & (outcome == Outcome.CALLBACK_FAILED), FLOW_NODES["callback_failed"]),
+                        (~ended & ~answered, FLOW_NODES["other"])])
+    stages.append(unanswered)
+    ended |= unanswered >= 0
+    stages.append(stage([(~ended & (measured["transfers"].to_numpy() > 0), FLOW_NODES["transferred"])]))
+    stages.append(stage([(~ended & (measured["escalations"].to_numpy() > 0), FLOW_NODES["escalated"])]))
+    resolved = measured["resolved"].to_numpy() == 1
+    answered_end = outcome == Outcome.ANSWERED
+    stages.append(stage([(~ended & answered_end & resolved, FLOW_NODES["resolved"]),
+                         (~ended & answered_end, FLOW_NODES["unresolved"]),
+                         (~ended & (outcome == Outcome.ABANDONED), FLOW_NODES["abandoned_later"]),
+                         (~ended & (outcome == Outcome.DROPPED), FLOW_NODES["dropped"]),
+                         (~ended & (outcome == Outcome.IN_SERVICE_AT_HORIZON), FLOW_NODES["in_service"]),
+                         (~ended & (outcome == Outcome.WAITING_AT_HORIZON), FLOW_NODES["waiting"]),
+                         (~ended & (outcome == Outcome.CALLBACK_FAILED), FLOW_NODES["callback_failed"]),
+                         (~ended, FLOW_NODES["other"])]))
+    sources, targets = [], []
+    last = stages[0]
+    for codes in stages[1:]:
+        step = codes >= 0
+        sources.append(last[step])
+        targets.append(codes[step])
+        last = np.where(step, codes, last)
+    source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
+    target = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
+    width = max(len(names), 1)
+    edges, counts = np.unique(source * width + target, return_counts=True)
+    return pd.DataFrame({
+        "strategy": strategy, "replication": result.replication,
+        "source": [names[code] for code in edges // width], "target": [names[code] for code in edges % width],
+        "count": counts,
+    }, columns=FLOW_COLUMNS)
+
+
+OCCUPANCY_COLUMNS: list[str] = [
+    "strategy", "group", "weekday", "time", "half_hour_of_week", "rostered", "on_duty", "busy", "occupancy",
+]
+"""Columns of ``occupancy.csv``: per strategy x agent group x half-hour of the week, pooled over
+replications and weeks: rostered, on-duty and busy agents (means per occurrence of that half-hour)
+and occupancy = busy / on duty (empty when nobody was on duty)."""
+
+
+def _occupancy_sums(result: RunResult, strategy: str, conversations: pd.DataFrame) -> pd.DataFrame:
+    """Per agent group x half-hour of the week: measured, rostered, on-duty and busy seconds over the
+    window (like :func:`_intraday_sums`, one group at a time)."""
+    scenario = result.scenario
+    start, end = scenario.warmup, scenario.horizon
+    slots = 7 * SLOTS_PER_DAY
+    first, last = int(start // SLOT), int(math.ceil(end / SLOT))
+    edges = np.clip(np.arange(first, last + 1) * SLOT, start, end)
+    slot_of_bin = np.arange(first, last) % slots
+
+    def fold(per_bin: np.ndarray) -> np.ndarray:
+        return np.bincount(slot_of_bin, weights=per_bin, minlength=slots)
+
+    measured_s = fold(np.diff(edges))
+    parts = []
+    for code, name in enumerate(scenario.agents):
+        rostered, on_duty = staffed_seconds(result.staffing[name], edges)
+        # (the areas' difference leaves a rounding error of about 1e-12 s in idle half-hours)
+        busy = np.maximum(busy_seconds(*_busy_intervals(conversations[conversations["group"] == code]), edges), 0.0)
+        parts.append(pd.DataFrame({
+            "strategy": strategy, "group": name, "half_hour_of_week": np.arange(slots),
+            "measured_s": measured_s, "rostered_s": fold(rostered), "on_duty_s": fold(on_duty),
+            "busy_s": fold(busy),
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def combine_occupancy(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """``occupancy.csv``: per strategy x group x half-hour of the week, pooled over replications and weeks."""
+    sums = ["measured_s", "rostered_s", "on_duty_s", "busy_s"]
+    pooled = (pd.concat(parts).groupby(["strategy", "group", "half_hour_of_week"], sort=False)[sums]
+              .sum().reset_index())
+    slot = pooled["half_hour_of_week"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = pd.DataFrame({
+            "strategy": pooled["strategy"],
+            "group": pooled["group"],
+            "weekday": [DAYS[k // SLOTS_PER_DAY] for k in slot],
+            "time": [f"{(k % SLOTS_PER_DAY) // 2:02d}:{30 * (k % 2):02d}" for k in slot],
+            "half_hour_of_week": slot,
+            "rostered": pooled["rostered_s"] / pooled["measured_s"],
+            "on_duty": pooled["on_duty_s"] / pooled["measured_s"],
+            "busy": pooled["busy_s"] / pooled["measured_s"],
+            "occupancy": (pooled["busy_s"] / pooled["on_duty_s"]).where(pooled["on_duty_s"] > 0),
+        })
+    return table[OCCUPANCY_COLUMNS]
+
+
+MONTH_DAYS = 30
+"""A report month: 30 days of the window, counted from its first day (the last may be shorter)."""
+
+CAUSE_MONTH_COLUMNS: list[str] = ["strategy", "replication", "cause", "kind", "month", "first_day", "days",
+                                  "problems", "contacts"]
+"""Columns of ``causes_by_month.csv`` (customer population runs): per strategy x replication x cause x
+month of the window (month 1 starts on the window's first day, ``first_day``, and lasts ``days``
+days, 30 but the last): problems that began in it and contacts about the cause that arrived in it."""
+
+
+def month_edges(scenario) -> tuple[np.ndarray, np.ndarray]:
+    """``(first_days, edges_s)`` of the report months of the window: month k starts on day
+    ``first_days[k]`` (days since the start; the window's first day is the day its warm-up ends) and
+    covers ``[edges_s[k], edges_s[k + 1])`` in seconds."""
+    start, end = scenario.warmup, scenario.horizon
+    first_day, last_day = int(start // DAY), int(math.ceil(end / DAY))
+    first_days = np.arange(first_day, last_day, MONTH_DAYS)
+    edges = np.clip(np.append(first_days * DAY, last_day * DAY), start, end)
+    return first_days, edges
+
+
+def causes_by_month(result: RunResult, strategy: str, measured: pd.DataFrame) -> pd.DataFrame | None:
+    """``causes_by_month.csv`` rows of one replication (``None`` without customers): every cause x month,
+    zeros included, so that means over replications count the months a cause made nothing."""
+    prevention = result.prevention
+    if prevention is None:
+        return None
+    first_days, edges = month_edges(result.scenario)
+    months = len(first_days)
+    causes = prevention.causes
+    problems = prevention.problems
+    onset = problems["t_onset"].to_numpy()
+    inside = (onset >= edges[0]) & (onset < edges[-1])
+    onset_month = np.searchsorted(edges, onset[inside], side="right") - 1
+    made = np.zeros((len(causes), months))
+    np.add.at(made, (problems["cause"].to_numpy()[inside], onset_month), 1)
+    linked = measured[["problem", "t_arrive"]].merge(problems[["problem", "cause"]], on="problem", how="left")
+    linked = linked[linked["cause"].notna()]
+    contact_month = np.searchsorted(edges, linked["t_arrive"].to_numpy(), side="right") - 1
+    contacts = np.zeros((len(causes), months))
+    np.add.at(contacts, (linked["cause"].to_numpy(dtype=np.int64), np.clip(contact_month, 0, months - 1)), 1)
+    return pd.DataFrame({
+        "strategy": strategy, "replication": result.replication,
+        "cause": np.repeat(causes["cause"].to_numpy(), months),
+        "kind": np.repeat(causes["kind"].to_numpy(), months),
+        "month": np.tile(np.arange(1, months + 1), len(causes)),
+        "first_day": np.tile(first_days, len(causes)),
+        "days": np.tile(np.diff(edges) / DAY, len(causes)),
+        "problems": made.ravel().astype(int),
+        "contacts": contacts.ravel().astype(int),
+    }, columns=CAUSE_MONTH_COLUMNS)

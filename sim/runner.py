@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.loader import Study
-from sim.metrics import (FIX_COLUMNS, GROUP_COLUMNS, INTRADAY_COLUMNS, PLAN_COLUMNS, QUEUE_COLUMNS,
-                         ROOT_CAUSE_COLUMNS, SUMMARY_COLUMNS, TIMESERIES_COLUMNS, Measured, break_even_days,
-                         combine_intraday, measure)
+from sim.metrics import (CAUSE_MONTH_COLUMNS, FIX_COLUMNS, FLOW_COLUMNS, GROUP_COLUMNS, INTRADAY_COLUMNS,
+                         OCCUPANCY_COLUMNS, PLAN_COLUMNS, QUEUE_COLUMNS, ROOT_CAUSE_COLUMNS, SUMMARY_COLUMNS,
+                         TIMESERIES_COLUMNS, WAIT_COLUMNS, Measured, break_even_days, combine_intraday,
+                         combine_occupancy, measure)
 from sim.model import simulate
 from sim.scenario import Scenario
 from sim.stats import compare
@@ -113,6 +114,14 @@ class StudyResult:
     """Elapsed time of the tasks."""
     jobs: int
     """Worker processes used."""
+    waits: pd.DataFrame | None = None
+    """Percentiles 0..100 of answered waits per strategy x replication (``waits.csv``)."""
+    flows: pd.DataFrame | None = None
+    """Call-flow edges per strategy x replication (``flows.csv``)."""
+    occupancy: pd.DataFrame | None = None
+    """Per strategy x agent group x half-hour of the week (``occupancy.csv``)."""
+    causes_by_month: pd.DataFrame | None = None
+    """With customers: per strategy x replication x cause x month (``causes_by_month.csv``)."""
 
 
 COMPARED_METRICS = [column for column in SUMMARY_COLUMNS if column not in ("strategy", "replication")]
@@ -183,6 +192,10 @@ def run_study(study: Study, replications: int | None = None, jobs: int | None = 
         fixes=_gather([r.fixes for r in results], FIX_COLUMNS),
         wall_time_s=wall,
         jobs=min(jobs, len(tasks)),
+        waits=_gather([r.waits for r in results], WAIT_COLUMNS),
+        flows=_gather([r.flows for r in results], FLOW_COLUMNS),
+        occupancy=combine_occupancy([r.occupancy_sums for r in results])[OCCUPANCY_COLUMNS],
+        causes_by_month=_gather([r.causes_by_month for r in results], CAUSE_MONTH_COLUMNS),
     )
 
 

@@ -52,7 +52,7 @@ def test_run_writes_exactly_the_design_folder(cli, small, tmp_path):
     assert status == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["summary.csv", "comparison.csv", "timeseries.csv", "by_queue.csv", "by_group.csv", "intraday.csv",
-         "report.html", "scenario.yaml", "manifest.json"])
+         "waits.csv", "flows.csv", "occupancy.csv", "report.html", "scenario.yaml", "manifest.json"])
     summary = pd.read_csv(out / "summary.csv")
     assert set(DESIGN_COLUMNS) <= set(summary.columns)
     assert list(summary.columns) == SUMMARY_COLUMNS
@@ -212,7 +212,7 @@ def test_bad_options_exit_2(argv):
 
 
 def test_help_for_every_command():
-    for command in ([], ["run"], ["validate"], ["erlang"], ["bench"]):
+    for command in ([], ["run"], ["validate"], ["erlang"], ["bench"], ["report"], ["compare"]):
         result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *command, "--help"],
                                 capture_output=True, text=True)
         assert result.returncode == 0 and "usage:" in result.stdout
