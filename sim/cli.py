@@ -3,7 +3,8 @@
 Commands: ``run`` (simulate a scenario, write its output folder, print the headline), ``validate``
 (check scenario files), ``erlang`` (exact Erlang C / Erlang A figures), ``staff`` (the smallest
 roster meeting a service-level target), ``bench`` (speed against a minimal SimPy model), ``report``
-(rebuild a run folder's report from its files), ``compare`` (a report of one run against another).
+(rebuild a run folder's report from its files), ``compare`` (a report of one run against another),
+``sweep`` (a scenario over a grid or Latin hypercube of parameter values; :mod:`sim.sweep_cli`).
 Every command has ``--help``.
 
 Errors are one line each on stderr. Exit status: 0 done, 2 bad input (scenario, option or output
@@ -26,6 +27,8 @@ from rich.table import Table
 from sim.bench import CASES
 from sim.loader import ScenarioError, Study, load_study
 from sim.outputs import OutputError, check_target, manifest, write_csv, write_folder, write_json
+from sim.sweep_cli import add_parser as add_sweep_parser
+from sim.sweep_cli import command_sweep
 from sim.units import parse_duration_arg
 
 OUTPUT_FILES = ("summary.csv", "comparison.csv", "timeseries.csv", "by_queue.csv", "by_group.csv",
@@ -158,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--case", action="append", choices=list(CASES),
                        help="run only this case (repeatable; default: all)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--sweep", action="store_true",
+                       help="measure sweeps instead: parallel efficiency of 1 vs 2 local workers and the "
+                            "overhead per task on a Dask LocalCluster (see sim/sweep_bench.py)")
+    bench.add_argument("--tasks", type=_positive_int, default=8, help="tasks per measurement with --sweep (default 8)")
 
     rebuild = commands.add_parser(
         "report", help="rebuild the report of a run folder from its files",
@@ -176,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_b", type=Path, metavar="RUN_B", help="the run after (a folder written by `run`)")
     compare.add_argument("--out", type=Path, help="the page to write (default: RUN_B/compare.html); an existing "
                                                   "file is replaced only if it is a contactsim report")
+    add_sweep_parser(commands)
     return parser
 
 
@@ -510,13 +518,18 @@ def command_staff(args) -> int:
 
 
 def command_bench(args) -> int:
+    if args.sweep:
+        from sim.sweep_bench import main as sweep_bench_main
+
+        return sweep_bench_main(args.json, args.tasks)
     from sim.bench import main as bench_main
 
     return bench_main(args)
 
 
 COMMANDS = {"run": command_run, "validate": command_validate, "erlang": command_erlang,
-            "staff": command_staff, "bench": command_bench, "report": command_report, "compare": command_compare}
+            "staff": command_staff, "bench": command_bench, "report": command_report, "compare": command_compare,
+            "sweep": command_sweep}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario import CrossCheckError, Scenario, suggestion
+from sim.scenario import CrossCheckError, Scenario, Sweep, suggestion
 
 KeyPath = tuple[Union[str, int], ...]
 
@@ -74,6 +74,10 @@ class Study:
     """The base mapping after ``--set`` (raw, for writing the resolved scenario)."""
     patches: dict[str, dict]
     """Strategy name -> its patch as written (after ``--set``)."""
+    sweep: Sweep | None = None
+    """The file's ``sweep:`` section (read by ``run_sim.py sweep`` only), if it has one."""
+    sweep_where: dict[str, str] = field(default_factory=dict)
+    """Key path of each ``sweep.vary`` entry -> where it is written (``file:line:col``), for errors."""
 
     @property
     def first(self) -> Scenario:
@@ -569,6 +573,7 @@ def load_text(text: str, source: str = "<scenario>", overrides=()) -> Study:
         _apply_set(document, expression, source)
     data = document.data
     raw_strategies = data.pop("strategies", None)
+    raw_sweep = data.pop("sweep", None)
     base_origins = {
         "values": {p: o for p, o in document.values.items() if not p or p[0] != "strategies"},
         "keys": {p: o for p, o in document.keys.items() if p[0] != "strategies"},
@@ -601,6 +606,10 @@ def load_text(text: str, source: str = "<scenario>", overrides=()) -> Study:
             _merge(merged, patch, origins, document, root)
             patches[name] = patch
             runs.append((name, merged, origins))
+    sweep = None
+    if raw_sweep is not None:
+        sweep, problems = _validate_sweep(raw_sweep, document, source)
+        located.extend(problems)
     strategies: dict[str, Scenario] = {}
     for name, merged, origins in runs:
         scenario, problems = _validate(merged, origins, source, name)
@@ -615,4 +624,41 @@ def load_text(text: str, source: str = "<scenario>", overrides=()) -> Study:
                 seen.add(text_line)
                 lines.append(text_line)
         raise ScenarioError(lines)
-    return Study(source=source, strategies=strategies, base=data, patches=patches)
+    return Study(source=source, strategies=strategies, base=data, patches=patches, sweep=sweep,
+                 sweep_where=_sweep_places(sweep, document, source))
+
+
+def _validate_sweep(raw: Any, document: _Document, source: str) -> tuple[Sweep | None, list[tuple]]:
+    """The top-level ``sweep:`` section validated, or its mistakes as located lines."""
+    origins = {"values": document.values, "keys": document.keys}
+    try:
+        return Sweep.model_validate(raw), []
+    except ValidationError as failure:
+        located = []
+        for error in failure.errors(include_url=False):
+            loc = tuple(part for part in error["loc"] if part != "[key]")
+            cross = (error.get("ctx") or {}).get("error")
+            if isinstance(cross, CrossCheckError):
+                for sub_path, message in cross.problems:
+                    located.append(_locate(("sweep", *loc, *sub_path), message, False, origins, source))
+            elif error["type"] == "extra_forbidden":
+                name, allowed = str(loc[-1]), list(Sweep.model_fields)
+                located.append(_locate(("sweep", *loc), f"unknown key; allowed: {', '.join(allowed)}"
+                                       f"{suggestion(name, allowed)}", True, origins, source))
+            else:
+                given = _lookup(raw, loc)
+                message, _, extra = _message(error, error.get("input") if given is _MISSING else given)
+                located.append(_locate(("sweep", *loc, *extra), message, False, origins, source))
+        return None, located
+
+
+def _sweep_places(sweep: Sweep | None, document: _Document, source: str) -> dict[str, str]:
+    """``file:line:col`` (or ``file: --set ...``) of each ``sweep.vary`` entry."""
+    places = {}
+    for path in (sweep.vary if sweep is not None else {}):
+        origin = document.values.get(("sweep", "vary", path))
+        if origin is None or origin.option is not None:
+            places[path] = f"{source}: --set {origin.option}" if origin is not None else source
+        else:
+            places[path] = f"{source}:{origin.line}:{origin.column}"
+    return places

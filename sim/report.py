@@ -359,6 +359,10 @@ class ReportInput:
     """Arm -> days in its measured window."""
     journey: bool = False
     prevention: bool = False
+    churn: bool = False
+    """True if customers can leave (a churn model, or anybody left)."""
+    operations: bool = False
+    """True if an operations team fixes root causes (or any fix landed)."""
     causes_by_month: pd.DataFrame | None = None
     root_causes: pd.DataFrame | None = None
     description: str = ""
@@ -394,9 +398,20 @@ def run_input(run) -> ReportInput:
         occupancy=run["occupancy.csv"], by_group=run["by_group.csv"], break_even=break_even,
         first_day=float(first.warmup // DAY), window_days={arm: window for arm in arms},
         journey=any(s.uses_journey for s in study.strategies.values()), prevention=run.prevention,
+        churn=_churns([run], summary), operations=_operates([run], summary),
         causes_by_month=run.get("causes_by_month.csv"), root_causes=run.get("root_causes.csv"), notes=notes,
         footer=[_footer(manifest)],
     )
+
+
+def _churns(runs, summary: pd.DataFrame) -> bool:
+    return (any(s.churn is not None for run in runs for s in run.study.strategies.values())
+            or bool((summary["churned"] > 0).any()))
+
+
+def _operates(runs, summary: pd.DataFrame) -> bool:
+    return (any(s.operations is not None for run in runs for s in run.study.strategies.values())
+            or bool((summary["fixes_completed"] > 0).any()))
 
 
 def _footer(manifest: dict) -> str:
@@ -459,7 +474,8 @@ def compare_input(run_a, run_b, label_a: str, label_b: str) -> ReportInput:
         occupancy=both("occupancy.csv"), by_group=both("by_group.csv"), break_even=break_even,
         first_day=float(min(first_a.warmup, first_b.warmup) // DAY), window_days=window,
         journey=any(s.uses_journey for r in (run_a, run_b) for s in r.study.strategies.values()),
-        prevention=run_a.prevention or run_b.prevention,
+        prevention=run_a.prevention or run_b.prevention, churn=_churns([run_a, run_b], summary),
+        operations=_operates([run_a, run_b], summary),
         causes_by_month=both("causes_by_month.csv"), root_causes=both("root_causes.csv"), notes=notes,
         changes=scenario_changes(run_a.study, run_b.study, pairs) or ["nothing: the two runs' scenarios are the same"],
         footer=[f"A: {_footer(run_a.manifest)}", f"B: {_footer(run_b.manifest)}"],
@@ -547,7 +563,7 @@ def _band(table: pd.DataFrame, column: str) -> pd.DataFrame:
     grouped = table.groupby(["strategy", "day"], sort=False)[column]
     band = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "n": grouped.count()}).reset_index()
     half = _t_half(band["std"], band["n"])
-    band["low"] = band["mean"] - half
+    band["low"] = (band["mean"] - half).clip(lower=0)  # counts and money to date are never negative
     band["high"] = band["mean"] + half
     return band
 
@@ -578,44 +594,56 @@ def _months(timeseries: pd.DataFrame, first_day: float) -> pd.Series:
     return ((timeseries["day"] - first_day) // MONTH_DAYS).astype(int) + 1
 
 
-def monthly_costs(timeseries: pd.DataFrame, arm: str, first_day: float) -> pd.DataFrame:
-    """Cost of each month of the window per replication (rows) x month (columns), per 30 days (a
-    shorter last month is scaled up): increments of ``cost_to_date``."""
+def last_month(days: pd.Series) -> int:
+    """The month a chart compares with month 1: the last whole month (30 days) after it, else the
+    last month (*days*: days per month, indexed by month)."""
+    whole = [int(month) for month, count in days.items() if month > 1 and count >= MONTH_DAYS]
+    return max(whole) if whole else int(days.index.max())
+
+
+def monthly_costs(timeseries: pd.DataFrame, arm: str, first_day: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(costs, days)``: what each month of the window cost, per replication (rows) x month (columns),
+    as increments of ``cost_to_date``, and the days each month has (the last may be shorter)."""
     table = timeseries[timeseries["strategy"] == arm].copy()
     table["month"] = _months(table, first_day)
     last = table.groupby(["replication", "month"])["cost_to_date"].last().unstack("month")
     days = table.groupby(["replication", "month"])["day"].count().unstack("month")
     increments = last.diff(axis=1)
     increments.iloc[:, 0] = last.iloc[:, 0]
-    return increments / days * MONTH_DAYS
+    return increments, days
 
 
 def monthly_saving(timeseries: pd.DataFrame, arm: str, reference: str, first_day: float,
                    paired: bool) -> tuple[int, int, float, float, float] | None:
-    """``(from_month, months, saving, low, high)``: how much less *arm* costs than *reference* per 30
-    days, averaged over the months from *from_month* on, the last stretch of months in which the mean
-    saving keeps one sign; its 95% interval (paired over replications, or Welch's)."""
-    own = monthly_costs(timeseries, arm, first_day)
-    ref = monthly_costs(timeseries, reference, first_day)
+    """``(from_month, to_month, saving, low, high)``: how much less *arm* costs than *reference* per 30
+    days over the months from *from_month* to the last, the last stretch of months in which the mean
+    saving per day keeps its sign (the saving over the stretch / its days x 30); its 95% interval
+    (paired over replications, or Welch's)."""
+    own, own_days = monthly_costs(timeseries, arm, first_day)
+    ref, ref_days = monthly_costs(timeseries, reference, first_day)
     months = own.columns.intersection(ref.columns)
     if len(months) == 0:
         return None
-    own, ref = own[months], ref[months]
+    own, ref, days = own[months], ref[months], own_days[months]
     if paired:
         common = own.index.intersection(ref.index)
         saving = ref.loc[common] - own.loc[common]
-        mean_by_month = saving.mean()
+        mean_by_month = (saving / days.loc[common]).mean()
     else:
-        mean_by_month = ref.mean() - own.mean()
+        mean_by_month = (ref / ref_days[months]).mean() - (own / days).mean()
     sign = mean_by_month.iloc[-1] > 0
     start = len(months) - 1
     while start > 0 and (mean_by_month.iloc[start - 1] > 0) == sign:
         start -= 1
     stretch = months[start:]
+
+    def per_30_days(costs: pd.DataFrame, spans: pd.DataFrame) -> np.ndarray:
+        return (costs[stretch].sum(axis=1) / spans[stretch].sum(axis=1) * MONTH_DAYS).to_numpy()
+
     if paired:
-        mean, low, high = t_interval(saving[stretch].mean(axis=1).to_numpy())
+        mean, low, high = t_interval(per_30_days(saving, days.loc[common]))
     else:
-        mean, low, high = welch_interval(ref[stretch].mean(axis=1), own[stretch].mean(axis=1))
+        mean, low, high = welch_interval(per_30_days(ref, ref_days[months]), per_30_days(own, days))
     return int(months[start]), int(months[-1]), mean, low, high
 
 
@@ -694,7 +722,8 @@ def _cost_breakdown(data: ReportInput) -> Chart:
     currency = data.currency
     comparison = data.comparison
     means = comparison.pivot(index="metric", columns="strategy", values="mean")[data.arms]
-    parts = [(column, label) for column, label in COST_PARTS if (means.loc[column].abs() > 0).any()]
+    parts = [(column, label) for column, label in COST_PARTS if (means.loc[column].abs() > 0).any()] \
+        or COST_PARTS[:1]
     figure = go.Figure()
     for column, label in parts:
         figure.add_trace(go.Bar(x=data.arms, y=means.loc[column], name=label,
@@ -758,7 +787,7 @@ def _daily_contacts(data: ReportInput) -> Chart:
                             showgrid=False, tickmode="array", tickvals=[0, 20, 40, 60, 80, 100], ticksuffix="%")
     figure.update_xaxes(title_text="day of the run")
     months = _months(series, data.first_day)
-    last = int(months.max())
+    last = last_month(series.assign(month=months).drop_duplicates(["month", "day"]).groupby("month")["day"].count())
     pieces = []
     for arm in data.arms:
         table = series[series["strategy"] == arm]
@@ -770,10 +799,10 @@ def _daily_contacts(data: ReportInput) -> Chart:
         if data.prevention:
             share_first = _period_mean(table, "failure_demand_share", data.first_day, 1, "calls")
             share_last = _period_mean(table, "failure_demand_share", data.first_day, last, "calls")
-            fixed = _row(data.comparison, arm, "fixes_completed")
             piece += (f"; failure demand {fmt(share_first, 'percent')} of contacts in month 1"
-                      + (f", {fmt(share_last, 'percent')} in month {last}" if last > 1 else "")
-                      + f"; {fixed['mean']:.1f} fixes landed per replication")
+                      + (f", {fmt(share_last, 'percent')} in month {last}" if last > 1 else ""))
+            if data.operations:
+                piece += f"; {_row(data.comparison, arm, 'fixes_completed')['mean']:.1f} fixes landed per replication"
         pieces.append(piece)
     title = "Contacts per day, failure demand and fixes" if data.prevention else "Contacts per day"
     return Chart("daily_contacts", title, "Contacts: " + "; ".join(pieces) + ".", _layout(figure, 420))
@@ -789,18 +818,23 @@ def _wait_distribution(data: ReportInput) -> Chart:
     for arm in data.arms:
         table = band[band["strategy"] == arm]
         if not table["low"].isna().all():
+            # the band stops at percentile 99: the maximum's interval spans the whole axis
+            table = table[table["percentile"] <= 99]
             figure.add_trace(go.Scatter(x=table["low"], y=table["percentile"], mode="lines", line=dict(width=0),
                                         hoverinfo="skip", showlegend=False, legendgroup=arm))
             figure.add_trace(go.Scatter(x=table["high"], y=table["percentile"], mode="lines", line=dict(width=0),
                                         fill="tonextx", fillcolor=_colour(data, arm, 0.18), hoverinfo="skip",
                                         showlegend=False, legendgroup=arm))
+        table = band[band["strategy"] == arm]
         figure.add_trace(go.Scatter(x=table["mean"], y=table["percentile"], mode="lines", name=arm, legendgroup=arm,
                                     line=dict(color=_colour(data, arm)),
                                     hovertemplate=f"{arm}: %{{y}}% waited at most %{{x:.1f}} s<extra></extra>"))
     top = band[band["percentile"] == 99]["mean"].max()
     figure.update_xaxes(title_text="wait until answered (s)",
                         range=[0, max(float(top) * 1.15, 1.0)] if pd.notna(top) else None)
-    figure.update_yaxes(title_text="share of answered contacts that waited at most this long (%)", range=[0, 100.5])
+    at_once = band[band["mean"] <= 0].groupby("strategy")["percentile"].max()
+    floor = max(0, int((at_once.min() - 5) // 10 * 10)) if len(at_once) == len(data.arms) else 0
+    figure.update_yaxes(title_text="answered contacts that waited at most this long (%)", range=[floor, 100.5])
     pieces = []
     medians = band[band["percentile"] == 50].set_index("strategy")["mean"]
     for arm in data.arms:
@@ -810,6 +844,8 @@ def _wait_distribution(data: ReportInput) -> Chart:
         if arm in data.references:
             piece += (f", {_signed(row['diff'], 'seconds', '')} against {data.references[arm]} "
                       f"({_ci_text(row['diff_ci_low'], row['diff_ci_high'], 'seconds', '')}: {verdict(row, 'p90_wait_s')})")
+        if at_once.get(arm, 0) >= 50:
+            piece += f", and {at_once[arm]:.0f}% or more were answered at once in every replication"
         pieces.append(piece)
     return Chart("waits", "Wait distribution", "Answered contacts' waits: " + "; ".join(pieces) + ".",
                  _layout(figure, 420, hovermode="closest"))
@@ -892,7 +928,7 @@ def _pareto(data: ReportInput) -> Chart | None:
     table = table[table["kind"] == "failure"]
     if table.empty or table["contacts"].sum() == 0:
         return None
-    last = int(table["month"].max())
+    last = last_month(table.drop_duplicates("month").set_index("month")["days"])
     arms = [arm for arm in data.arms if arm in set(table["strategy"])]
     figure = make_subplots(rows=1, cols=len(arms), subplot_titles=arms, horizontal_spacing=0.1,
                            specs=[[{"secondary_y": True}] * len(arms)])
@@ -907,16 +943,20 @@ def _pareto(data: ReportInput) -> Chart | None:
         mine["rate"] = mine["contacts"] / mine["days"] * MONTH_DAYS
         replications = mine["replication"].nunique()
         by_month = mine.groupby(["cause", "month"])["rate"].sum().unstack("month").fillna(0) / replications
-        first, final = by_month.get(1, pd.Series(0, index=by_month.index)), by_month.get(last, 0)
+        first, final = by_month.get(1, pd.Series(0, index=by_month.index)), by_month[last]
         order = first.sort_values(ascending=False, kind="stable").index
-        shown = list(order[:PARETO_TOP])
+        # the causes that matter in either month, in month 1's order (new defects of the last month too)
+        biggest = set(pd.concat([first, final], axis=1).max(axis=1).sort_values(ascending=False, kind="stable")
+                      .index[:PARETO_TOP])
+        shown = [cause for cause in order if cause in biggest]
+        rest = [cause for cause in order if cause not in biggest]
         labels = [f"{cause} ✓" if fixed_share.get((arm, cause), 0) >= 0.5 else cause for cause in shown]
         before = [first[c] for c in shown]
         after = [final[c] if last > 1 else math.nan for c in shown]
-        if len(order) > PARETO_TOP:
+        if rest:
             labels.append("other causes")
-            before.append(first[order[PARETO_TOP:]].sum())
-            after.append(final[order[PARETO_TOP:]].sum() if last > 1 else math.nan)
+            before.append(first[rest].sum())
+            after.append(final[rest].sum() if last > 1 else math.nan)
         colour = _colour(data, arm)
         figure.add_trace(go.Bar(x=labels, y=before, name=f"{arm}: month 1", marker_color=colour, legendgroup=arm,
                                 hovertemplate="%{x}: %{y:,.0f} contacts per 30 days in month 1<extra></extra>"),
@@ -934,20 +974,25 @@ def _pareto(data: ReportInput) -> Chart | None:
                          row=1, col=col, secondary_y=True)
         top = min(3, len(order))
         share = first[order[:top]].sum() / total_first if total_first else math.nan
-        fixes = _row(data.comparison, arm, "fixes_completed")["mean"]
         piece = (f"{arm}: the top {top} causes made {fmt(share, 'percent')} of failure-demand contacts in month 1; "
                  f"{total_first:,.0f} failure-demand contacts per 30 days in month 1")
         if last > 1:
             piece += f", {final.sum():,.0f} in month {last}"
-        piece += f" ({fixes:.1f} fixes landed per replication)"
+        if data.operations:
+            piece += f" ({_row(data.comparison, arm, 'fixes_completed')['mean']:.1f} fixes landed per replication)"
         pieces.append(piece)
     figure.update_yaxes(title_text="contacts per 30 days (mean)", secondary_y=False, row=1, col=1)
     figure.update_yaxes(range=[0, 102], showgrid=False, secondary_y=True, tickmode="array",
                         tickvals=[0, 25, 50, 75, 100], ticksuffix="%")
     figure.update_layout(barmode="group")
-    text = "Root causes (✓: fixed by the horizon in most replications): " + "; ".join(pieces) + "."
+    text = ("Root causes" + (" (✓: fixed by the horizon in most replications)" if data.operations else "") + ": "
+            + "; ".join(pieces) + ".")
     return Chart("pareto", "Root-cause Pareto, first and last month", text,
                  _layout(figure, 460, hovermode="closest"))
+
+
+MIN_ON_DUTY = 0.5
+"""Agents on duty (mean) a half-hour needs for the occupancy heatmap to show it."""
 
 
 def _occupancy(data: ReportInput) -> Chart | None:
@@ -956,11 +1001,15 @@ def _occupancy(data: ReportInput) -> Chart | None:
         return None
     arms = [arm for arm in data.arms if arm in set(occupancy["strategy"])]
     groups = list(dict.fromkeys(occupancy["group"]))
-    figure = make_subplots(rows=len(arms), cols=1, shared_xaxes=True, vertical_spacing=0.12 / max(len(arms), 1),
-                           subplot_titles=arms)
+    height = 130 + len(arms) * (60 + 34 * len(groups))
+    figure = make_subplots(rows=len(arms), cols=1, shared_xaxes=True, subplot_titles=arms,
+                           vertical_spacing=min(0.3, 50 / height) if len(arms) > 1 else 0.0)
     pieces = []
     for row, arm in enumerate(arms, start=1):
         mine = occupancy[occupancy["strategy"] == arm]
+        # half-hours with less than half an agent on duty on average (an agent finishing a call after
+        # closing) would read 100% busy: left blank
+        mine = mine.assign(occupancy=mine["occupancy"].where(mine["on_duty"] >= MIN_ON_DUTY))
         grid = mine.pivot(index="group", columns="half_hour_of_week", values="occupancy").reindex(groups)
         duty = mine.pivot(index="group", columns="half_hour_of_week", values="on_duty").reindex(groups)
         labels = (mine.drop_duplicates("half_hour_of_week").set_index("half_hour_of_week")
@@ -985,8 +1034,9 @@ def _occupancy(data: ReportInput) -> Chart | None:
     ticks = list(labels)[::12]
     figure.update_xaxes(tickvals=ticks, tickangle=-45)
     figure.update_yaxes(autorange="reversed")
-    text = "Agent occupancy (busy / on duty): " + "; ".join(pieces) + "." if pieces else "No agent was on duty."
-    figure.update_layout(height=130 + len(arms) * (60 + 34 * len(groups)), margin=dict(t=40, b=80, l=110, r=30),
+    text = (f"Agent occupancy (busy / on duty; half-hours with at least {MIN_ON_DUTY:g} agent on duty on average): "
+            + "; ".join(pieces) + "." if pieces else "No agent was on duty.")
+    figure.update_layout(height=height, margin=dict(t=40, b=80, l=110, r=30),
                          template=STYLE)
     return Chart("occupancy", "Agent occupancy by group and half-hour of the week", text, figure)
 
@@ -1071,7 +1121,7 @@ def charts(data: ReportInput) -> list[Chart]:
     found = [_cumulative_cost(data), _cost_breakdown(data), _daily_contacts(data), _wait_distribution(data),
              _intraday(data)]
     if data.prevention:
-        found += [_churn(data), _pareto(data)]
+        found += [_churn(data) if data.churn else None, _pareto(data)]
     found += [_occupancy(data), _sankey(data)]
     return [chart for chart in found if chart is not None]
 
@@ -1099,11 +1149,17 @@ def _headline_html(data: ReportInput) -> str:
              f'{html.escape(takeaway(comparison, "cost_total", "Total cost", "money", data.currency, data.references))}'
              f'</p><p class="note">{html.escape(explain)}</p>',
              _table_html(headline_rows(comparison, data.currency, metrics, data.references))]
-    if data.journey:
-        lines += ["<h3>The journey</h3>", _table_html(headline_rows(comparison, data.currency, JOURNEY, data.references))]
-    if data.prevention:
+    means = comparison.groupby("metric")["mean"].apply(lambda values: bool((values.abs() > 0).any()))
+
+    def used(table):  # columns of features nobody used (all means zero) are left out
+        return [entry for entry in table if means.get(entry[0], False)]
+
+    if data.journey and used(JOURNEY):
+        lines += ["<h3>The journey</h3>",
+                  _table_html(headline_rows(comparison, data.currency, used(JOURNEY), data.references))]
+    if data.prevention and used(PREVENTION):
         lines += ["<h3>Problems and prevention</h3>",
-                  _table_html(headline_rows(comparison, data.currency, PREVENTION, data.references))]
+                  _table_html(headline_rows(comparison, data.currency, used(PREVENTION), data.references))]
     lines += [f"<p class='note'>{html.escape(note)}</p>" for note in data.notes]
     lines.append("</section>")
     return "\n".join(lines)

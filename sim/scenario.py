@@ -28,7 +28,7 @@ The smallest useful scenario (the Erlang A textbook queue)::
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -754,6 +754,43 @@ def _ivr_problems(ivr: Ivr, reasons: list[str], check_queue) -> list:
                 if chance > 0 and option.menu is not None:
                     frontier.append(option.menu)
     return problems
+
+
+class Sweep(Part):
+    """The ``sweep:`` section at the top of a file: what ``run_sim.py sweep`` varies when the command
+    line gives no ``--vary`` (``run`` ignores it; ``validate`` checks it). :mod:`sim.sweep` reads it::
+
+        sweep:
+          vary:
+            operations.engineers: [1, 2, 3]
+            root_causes.confusing_invoice.fix_effort.mean: 20h:80h:20h
+          samples: 10          # optional: a Latin hypercube of 10 points instead of the grid
+    """
+
+    samples: Annotated[int, Field(ge=1)] | None = None
+    """A Latin hypercube of this many points over the ranges and lists, instead of the full grid."""
+    seed: Annotated[int, Field(ge=0)] | None = None
+    """Seed of the Latin hypercube (default: the scenario's seed); needs ``samples``."""
+    vary: Annotated[dict[str, Any], Field(min_length=1)]
+    """Key path (as in ``--set``; ``strategies.NAME.`` for one strategy) -> a list of values
+    ``[1, 2, 3]`` or a range ``'low:high:step'`` (numbers, or durations with units)."""
+
+    @field_validator("vary")
+    @classmethod
+    def _factors(cls, vary: dict[str, Any], info) -> dict[str, Any]:
+        from sim.sweep import factor_problems
+
+        problems = factor_problems(vary, info.data.get("samples"))
+        if problems:
+            raise CrossCheckError([((path,), message) for path, message in problems])
+        return vary
+
+    @model_validator(mode="after")
+    def _seed_needs_samples(self) -> Sweep:
+        if self.seed is not None and self.samples is None:
+            raise CrossCheckError([(("seed",), f"only with samples: it seeds the Latin hypercube (got seed "
+                                               f"{self.seed} without samples)")])
+        return self
 
 
 class Scenario(Part):

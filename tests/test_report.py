@@ -207,18 +207,17 @@ def test_takeaways_say_the_numbers_of_comparison_csv(runs):
     series = pd.read_csv(out / "timeseries.csv")
     first_day = series["day"].min()
     series["month"] = (series["day"] - first_day) // 30 + 1
-    per_month = {}
+    spent, days = {}, None
     for strategy, table in series.groupby("strategy"):
         ends = table.groupby(["replication", "month"])["cost_to_date"].last().unstack()
+        spent[strategy] = ends.diff(axis=1).fillna(ends)
         days = table.groupby(["replication", "month"])["day"].count().unstack()
-        spent = ends.diff(axis=1).fillna(ends)
-        per_month[strategy] = spent / days * 30
-    saving = per_month["reactive"] - per_month["embedded"]
-    means = saving.mean()
+    saving = spent["reactive"] - spent["embedded"]
+    means = (saving / days).mean()
     start = len(means) - 1
     while start > 0 and (means.iloc[start - 1] > 0) == (means.iloc[-1] > 0):
         start -= 1
-    mean, low, high = interval(saving.iloc[:, start:].mean(axis=1))
+    mean, low, high = interval(saving.iloc[:, start:].sum(axis=1) / days.iloc[:, start:].sum(axis=1) * 30)
     verb = "saves" if mean >= 0 else "costs"
     assert f"embedded {verb} {money(abs(mean))} a month" in said["cumulative_cost"]
     bounds = (low, high) if mean >= 0 else (-high, -low)
