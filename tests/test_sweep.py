@@ -531,3 +531,16 @@ def test_add_parser_wires_the_command_into_a_parent_parser():
     assert args.vary == ["a.b=1,2"] and args.jobs == 2 and args.resume and args.samples is None
     assert callable(command_sweep)
 
+
+
+def test_bench_sweep_measures_one_and_two_workers_and_dask_on_the_same_tasks():
+    """`bench --sweep` at a tiny size: every figure is there and the results agree across executors
+    (the speed targets themselves are measured by `run_sim.py bench --sweep`, not asserted here)."""
+    from sim.sweep_bench import sweep_figures
+
+    figures = sweep_figures(tasks=2, size=("customers.count=2000", "horizon=40d", "warmup=10d"))
+    assert figures["identical_results"] is True
+    for key in ("tasks_per_s_1_worker", "tasks_per_s_2_workers", "parallel_efficiency", "mean_task_cpu_s",
+                "dask_tasks_per_s_1_worker", "dask_overhead_share"):
+        assert figures[key] > 0 or key == "dask_overhead_share", key
+    assert np.isfinite(figures["dask_overhead_share"])
