@@ -219,7 +219,7 @@ def test_help_for_every_command():
 
 
 def test_bench_json_reports_the_ratio():
-    result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "bench", "--json", "--callers", "5000",
+    result = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "bench", "--json", "--callers", "20000",
                              "--rounds", "1", "--case", "erlang_a", "--case", "journey"], capture_output=True, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
