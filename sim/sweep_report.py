@@ -205,7 +205,14 @@ def _difference_words(table: pd.DataFrame, factor: str, strategy: str, reference
                     f"{words}")
     clear_below = int((rows["diff_ci_high"] < 0).sum())
     clear_above = int((rows["diff_ci_low"] > 0).sum())
-    span = f"from {_signed(rows['diff'].min(), kind, currency)} to {_signed(rows['diff'].max(), kind, currency)}"
+    low_diff, high_diff = rows["diff"].min(), rows["diff"].max()
+    if math.isclose(low_diff, high_diff, rel_tol=1e-9, abs_tol=1e-12):
+        span = f"at {_signed(low_diff, kind, currency)} throughout"
+    elif _numeric(rows[factor]):
+        span = (f"from {_signed(rows['diff'].iloc[0], kind, currency)} at {_value(rows[factor].iloc[0], unit)} to "
+                f"{_signed(rows['diff'].iloc[-1], kind, currency)} at {_value(rows[factor].iloc[-1], unit)}")
+    else:
+        span = f"between {_signed(low_diff, kind, currency)} and {_signed(high_diff, kind, currency)}"
     if (rows["diff"] < 0).all():
         side = "below zero"
         verdict = ("better" if lower_better else "worse")
@@ -241,7 +248,7 @@ def _band(figure, x, low, high, color, row: int, name: str) -> None:
         return
     xs = list(np.asarray(x)[keep])
     figure.add_trace(go.Scatter(x=xs + xs[::-1], y=list(np.asarray(high)[keep]) + list(np.asarray(low)[keep])[::-1],
-                                fill="toself", fillcolor=color, line=dict(width=0), hoverinfo="skip",
+                                mode="lines", fill="toself", fillcolor=color, line=dict(width=0), hoverinfo="skip",
                                 showlegend=False, name=name), row=row, col=1)
 
 
