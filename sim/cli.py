@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "peak memory per caller.")
     bench.add_argument("--callers", type=_positive_int, default=500_000, help="callers per measurement (default 500000)")
     bench.add_argument("--rounds", type=_positive_int, default=3,
-                       help="pairs (minimal model, then engine) per case; the median ratio is reported (default 3)")
+                       help="pairs (minimal model, then engine) per case; the median ratio is reported; with --sweep, "
+                            "rounds of 1 then 2 workers (default 3)")
     bench.add_argument("--case", action="append", choices=list(CASES),
                        help="run only this case (repeatable; default: all)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -521,7 +522,7 @@ def command_bench(args) -> int:
     if args.sweep:
         from sim.sweep_bench import main as sweep_bench_main
 
-        return sweep_bench_main(args.json, args.tasks)
+        return sweep_bench_main(args.json, args.tasks, args.rounds)
     from sim.bench import main as bench_main
 
     return bench_main(args)

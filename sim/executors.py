@@ -84,9 +84,15 @@ class LocalExecutor:
             refill()
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                failed = None
                 for future in sorted(done, key=pending.get):
                     index = pending.pop(future)
-                    yield index, future.result()
+                    if future.exception() is not None:  # a task failed, or a worker died
+                        failed = failed or future
+                        continue
+                    yield index, future.result()  # every task that did finish is handed over first
+                if failed is not None:
+                    failed.result()
                 refill()
             finished = True
         finally:
@@ -142,6 +148,9 @@ class DaskExecutor:
                 "and pass the address it prints, like tcp://127.0.0.1:8786") from None
         self.address = self.client.scheduler.address
         self.description = f"Dask at {self.address}"
+        from sim.dask_worker import QuietWorker
+
+        self.client.register_plugin(QuietWorker(), name=QuietWorker.name)
 
     def workers(self) -> int:
         """Workers connected now."""

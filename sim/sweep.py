@@ -473,7 +473,8 @@ class TaskResult:
     cost_to_date: list[float]
     """Cumulative total cost at the end of each day."""
     cpu_s: float
-    """CPU seconds the task took in its worker."""
+    """CPU seconds the task's own thread took in its worker (not the worker's other threads, such as
+    a Dask worker's communication)."""
     wall_s: float
     """Elapsed seconds of the task in its worker."""
     worker: str
@@ -488,14 +489,14 @@ def run_sweep_task(task: SweepTask) -> TaskResult:
     """Simulate and measure one task (in a worker process): the function every executor maps."""
     from sim.runner import Task, run_task
 
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, wall = time.thread_time(), time.perf_counter()
     measured = run_task(Task(task.strategy, task.replication, task.scenario))
     summary = {name: _plain_number(measured.summary.get(name, math.nan)) for name in METRICS}
     daily = measured.daily
     return TaskResult(
         point=task.point, strategy=task.strategy, replication=task.replication, summary=summary,
         days=[_plain_number(d) for d in daily["day"]], cost_to_date=[float(c) for c in daily["cost_to_date"]],
-        cpu_s=time.process_time() - cpu, wall_s=time.perf_counter() - wall,
+        cpu_s=time.thread_time() - cpu, wall_s=time.perf_counter() - wall,
         worker=f"{socket.gethostname()}:{os.getpid()}",
     )
 

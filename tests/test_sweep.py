@@ -538,9 +538,55 @@ def test_bench_sweep_measures_one_and_two_workers_and_dask_on_the_same_tasks():
     (the speed targets themselves are measured by `run_sim.py bench --sweep`, not asserted here)."""
     from sim.sweep_bench import sweep_figures
 
-    figures = sweep_figures(tasks=2, size=("customers.count=2000", "horizon=40d", "warmup=10d"))
+    figures = sweep_figures(tasks=2, size=("customers.count=2000", "horizon=40d", "warmup=10d"), rounds=1)
     assert figures["identical_results"] is True
     for key in ("tasks_per_s_1_worker", "tasks_per_s_2_workers", "parallel_efficiency", "mean_task_cpu_s",
                 "dask_tasks_per_s_1_worker", "dask_overhead_share"):
         assert figures[key] > 0 or key == "dask_overhead_share", key
     assert np.isfinite(figures["dask_overhead_share"])
+
+
+def test_a_killed_worker_process_loses_no_finished_task_and_resume_completes(business, whole, tmp_path):
+    """One of the two local worker processes killed (SIGKILL) mid-sweep: the sweep stops with exit
+    status 1 and a line saying how many tasks are stored; they are all there, no table is written,
+    and --resume finishes with the same bytes as an uninterrupted sweep."""
+    out = tmp_path / "out"
+    argv = [business, *sum((["--vary", v] for v in VARY), []), "--quiet"]
+    process = subprocess.Popen([sys.executable, "-m", "sim.sweep_cli", *map(str, argv), "--out", str(out),
+                                "--jobs", "2"], cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _stored(out) < 4 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = _children(process.pid)
+        assert process.poll() is None and workers, "the sweep ended before a worker could be killed"
+        os.kill(workers[0], signal.SIGKILL)
+        _, errors = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    stored = _stored(out)
+    assert process.returncode == 1, errors
+    assert f"{stored} finished tasks are stored" in errors and "--resume" in errors, errors
+    assert "Traceback" not in errors
+    assert 4 <= stored < 36 and not (out / "sweep.csv").exists()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "failed"
+    assert sweep(*argv, "--out", out, "--jobs", "2", "--resume") == 0
+    for name in ("sweep.csv", "sweep_summary.csv"):
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is *pid* (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
