@@ -24,7 +24,7 @@ from sim.metrics import SUMMARY_COLUMNS
 from sim.sweep import (METRICS, SweepError, count_done, grid_points, latin_hypercube, parse_vary, plan_sweep,
                        run_sweep)
 from sim.sweep_cli import main as sweep_main
-from sim.sweep_report import pareto, zero_crossings
+from sim.sweep_report import _value, pareto, zero_crossings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -477,29 +477,36 @@ def _wait_for_port(port: int, timeout_s: float = 60) -> None:
 def test_a_small_sweep_of_the_flagship_moves_the_way_the_model_says(tmp_path):
     """Transition cost is a one-off cost of the embedded strategy and nothing else: with common random
     numbers the reactive runs are the same at every point, embedded's paired total-cost difference
-    rises by exactly the transition cost's change, and the report finds the break-even transition cost
-    where that straight line crosses zero. At this size embedded is clearly cheaper without a
-    transition cost (the flagship's direction, as tests/test_payoff.py checks at full measure)."""
+    rises by exactly the transition cost's change, nothing else moves, and the report finds the
+    break-even transition cost where that straight line crosses zero. At this size embedded is clearly
+    cheaper without a transition cost and loses fewer customers (the flagship's direction, as
+    tests/test_payoff.py checks at full measure)."""
     out = tmp_path / "flagship"
     assert sweep(ROOT / "scenarios" / "reactive_vs_embedded.yaml", "--set", "customers.count=10000",
                  "--set", "horizon=120d", "--set", "warmup=30d", "--replications", "3",
-                 "--vary", "strategies.embedded.costs.transition=0,150000", "--out", out, "--jobs", "2",
+                 "--vary", "strategies.embedded.costs.transition=0:150000:75000", "--out", out, "--jobs", "2",
                  "--quiet") == 0
     table = pd.read_csv(out / "sweep.csv")
+    assert sorted(table["strategies.embedded.costs.transition"].unique()) == [0, 75000, 150000]
     reactive = table[table["strategy"] == "reactive"]
-    assert np.array_equal(reactive[reactive["point"] == 0]["cost_total"].to_numpy(),
-                          reactive[reactive["point"] == 1]["cost_total"].to_numpy())
+    for point in (1, 2):
+        assert np.array_equal(reactive[reactive["point"] == 0]["cost_total"].to_numpy(),
+                              reactive[reactive["point"] == point]["cost_total"].to_numpy())
     summary = pd.read_csv(out / "sweep_summary.csv")
-    cost = summary[(summary["metric"] == "cost_total") & (summary["strategy"] == "embedded")].set_index("point")
-    assert cost.loc[1, "diff"] - cost.loc[0, "diff"] == pytest.approx(150_000)
+    embedded = summary[summary["strategy"] == "embedded"]
+    cost = embedded[embedded["metric"] == "cost_total"].set_index("point")
+    assert cost.loc[1, "diff"] - cost.loc[0, "diff"] == pytest.approx(75_000)
+    assert cost.loc[2, "diff"] - cost.loc[0, "diff"] == pytest.approx(150_000)
     assert cost.loc[0, "diff_ci_high"] < 0, cost.loc[0].to_dict()  # no transition cost: embedded cheaper
-    serve = summary[(summary["metric"] == "cost_service_total") & (summary["strategy"] == "embedded")]
-    assert serve["diff"].nunique() == 1  # transition is not a cost of serving
-    d0, d1 = cost.loc[0, "diff"], cost.loc[1, "diff"]
-    if d1 > 0:
-        x0 = -d0 / (d1 - d0) * 150_000
+    for metric in ("cost_service_total", "churned", "asa_s"):  # transition is not a cost of serving
+        assert embedded[embedded["metric"] == metric]["diff"].nunique() == 1, metric
+    churned = embedded[embedded["metric"] == "churned"].set_index("point")
+    assert churned.loc[0, "diff_ci_high"] < 0, churned.loc[0].to_dict()  # embedded keeps more customers
+    d0, d2 = cost.loc[0, "diff"], cost.loc[2, "diff"]
+    if d2 > 0:
+        x0 = -d0 / (d2 - d0) * 150_000
         sentence = next(s for s in _takeaways(out) if s.startswith("Total cost along"))
-        assert f"crosses zero at {x0:,.0f}" in sentence, sentence
+        assert f"crosses zero at {_value(x0, '')}" in sentence, sentence
 
 
 def _takeaways(out: Path) -> list[str]:
