@@ -225,7 +225,8 @@ class Problems:
         self.visit_draw = uniforms(streams("field_visits/resolve"))
         self.visit_time = {}
         self.feeds: list[DayFeed] = []
-        """Feeds of contacts to come."""
+        """Feeds of contacts to come (and some spent ones, see :meth:`_feed`)."""
+        self._prune_at = 64
         self.quiet: list[tuple] = []
         """Candidates that contact nobody, recorded once their onset has passed."""
         self._joined = np.asarray(self.population.joined)
@@ -399,8 +400,7 @@ class Problems:
                              columns[3], columns[4], columns[5], columns[6], columns[7], columns[8], columns[9],
                              parents[index].tolist()))
             items.sort(key=lambda item: item[0])  # a feed delivers in time order
-            self.feeds = [feed for feed in self.feeds if feed.next < len(feed.entries)]
-            self.feeds.append(DayFeed(self.env, items, self._deliver, self.journey.planner))
+            self._feed(items)
         quiet = ~contacts
         if self.churn is not None:
             # the quiet problems whose customer would leave at the onset act then (an event each)
@@ -427,6 +427,46 @@ class Problems:
             Wake(self.env, batch["onset"][index] + batch["follow_delay"][index] - self.env._now,
                  self._follow_on, (int(batch["id"][index]), float(batch["onset"][index]), int(cause_of[index]),
                                    int(batch["customer"][index]), float(batch["accept"][index])))
+
+    def _feed(self, items: list[tuple]) -> None:
+        """A feed delivers *items* (in time order) to :meth:`_deliver`. Spent feeds are dropped
+        now and then (not at every new feed: follow-ons make a feed of one contact each)."""
+        feeds = self.feeds
+        if len(feeds) >= self._prune_at:
+            feeds = self.feeds = [feed for feed in feeds if feed.next < len(feed.entries)]
+            self._prune_at = 2 * len(feeds) + 64
+        feeds.append(DayFeed(self.env, items, self._deliver, self.journey.planner))
+
+    def _route_one(self, cause: Cause, draws: dict[str, np.ndarray], problem_id: int, onset: float, customer: int,
+                   t_contact: float, parent: int) -> None:
+        """:meth:`route` of a single candidate (a follow-on), without numpy's per-call costs: the
+        same decisions on the same draws (its acceptance draw is 0: accepted at its onset)."""
+        u_contact, u_web, u_churn = float(draws["contact"][0]), float(draws["web"][0]), float(draws["churn"][0])
+        web = cause.kind == VALUE and u_web < self.web_share[cause.reason]
+        z, u_visit = float(draws["z"][0]), float(draws["visit"][0])
+        if not web and u_contact < cause.contact_probability:
+            self._feed([(t_contact, cause.reason, problem_id, onset, cause.index, customer, 0.0, z,
+                         float(draws["patience"][0]), float(draws["resolve"][0]), u_visit, u_churn, parent)])
+        else:
+            churn = self.churn
+            if churn is not None:
+                if web:
+                    chance = churn.web_probability if churn.value_demand else 0.0
+                else:
+                    chance = 0.0 if cause.kind == VALUE and not churn.value_demand else churn.silent
+                if u_churn < chance:
+                    Wake(self.env, onset - self.env._now, self._quiet_onset,
+                         (onset, problem_id, cause.index, customer, 0.0, web, parent))
+                    return self._follow_one(cause, draws, problem_id, onset, customer)
+            self.quiet.append((onset, problem_id, cause.index, customer, 0.0, z, u_visit, u_churn, web, parent))
+        self._follow_one(cause, draws, problem_id, onset, customer)
+
+    def _follow_one(self, cause: Cause, draws: dict[str, np.ndarray], problem_id: int, onset: float,
+                    customer: int) -> None:
+        """A follow-on's own follow-on (a chain of causes): its delay is not drawn, so it never comes
+        (as :meth:`route` schedules it, at infinity)."""
+        if float(draws["follow"][0]) < cause.follow_probability:
+            Wake(self.env, _INF, self._follow_on, (problem_id, onset, cause.index, customer, 0.0))
 
     def accepted(self, cause: Cause, customer: int, onset: float, u_accept: float) -> bool:
         """Is a candidate a real problem: its customer active at the onset, and its acceptance
@@ -538,12 +578,11 @@ class Problems:
         draws = self.attributes(cause, cause.follow_rng, 1)
         if now >= cause.fixed_at and draws["accept"][0] >= cause.remaining:
             return
-        draws["accept"][:] = 0.0  # accepted now; a segment factor does not apply to follow-ons
-        draws["onset"] = np.array([now])
-        draws["cause"] = np.array([cause.index])
-        draws["customer"] = np.array([customer])
-        draws["t_contact"] = np.array([max(cause.clock.later(now, float(draws["delay"][0])), now)])
-        self.contact_at(draws, parent=parent_id)
+        # accepted now (a segment factor does not apply to follow-ons); routed as route() would
+        problem_id = self.next_id
+        self.next_id += 1
+        self._route_one(cause, draws, problem_id, now, customer,
+                        float(max(cause.clock.later(now, float(draws["delay"][0])), now)), parent_id)
 
     # -- what contacts do to a problem ---------------------------------------------------------
 
