@@ -220,12 +220,13 @@ def staffed_seconds(steps: list[tuple[float, int, int]], edges: np.ndarray) -> t
     return rostered, on_duty
 
 
-def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, presorted: bool = False) -> np.ndarray:
     """Busy seconds of intervals ``[starts, ends)`` within each bin of *edges* (vectorised: the
     busy area up to x is the sum of (x - start) over started intervals minus (x - end) over
-    ended ones)."""
-    starts = np.sort(np.asarray(starts, dtype=float))
-    ends = np.sort(np.asarray(ends, dtype=float))
+    ended ones). *presorted*: both arrays are sorted already (see :class:`_BusyIntervals`)."""
+    if not presorted:
+        starts = np.sort(np.asarray(starts, dtype=float))
+        ends = np.sort(np.asarray(ends, dtype=float))
     edges = np.asarray(edges, dtype=float)
 
     def area(points: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -296,6 +297,25 @@ def _busy_intervals(conversations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
     return starts, starts + (conversations["talk_s"] + conversations["hold_s"] + conversations["acw_s"]).to_numpy()
 
 
+class _BusyIntervals:
+    """The agents' busy intervals of one replication, sorted once per agent group (and for all
+    groups) however many tables integrate them."""
+
+    def __init__(self, conversations: pd.DataFrame):
+        self.conversations = conversations[["group", "t_start", "talk_s", "hold_s", "acw_s"]]
+        self.sorted: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
+
+    def seconds(self, edges: np.ndarray, group: int | None = None) -> np.ndarray:
+        """Busy seconds in each bin of *edges*, of *group* (a code), or of every group."""
+        if group not in self.sorted:
+            table = self.conversations
+            if group is not None:
+                table = table[table["group"] == group]
+            starts, ends = _busy_intervals(table)
+            self.sorted[group] = (np.sort(np.asarray(starts, dtype=float)), np.sort(np.asarray(ends, dtype=float)))
+        return busy_seconds(*self.sorted[group], edges, presorted=True)
+
+
 def _telephony_minutes(contacts: pd.DataFrame) -> np.ndarray:
     """Inbound minutes on the line per contact: IVR, queue waits, inbound talk and hold."""
     return contacts["line_s"].to_numpy() / 60
@@ -308,25 +328,35 @@ def measure(result: RunResult, strategy: str) -> Measured:
     threshold = scenario.service_level_threshold
     contacts = result.contacts
     conversations = result.conversations
-    in_window = (contacts["t_arrive"] >= start) & (contacts["t_arrive"] < end)
-    measured = contacts[in_window]
-    measured_talks = conversations[conversations["contact"].isin(measured["contact"])]
+    in_window = ((contacts["t_arrive"] >= start) & (contacts["t_arrive"] < end)).to_numpy()
+    measured = contacts if in_window.all() else contacts[in_window]
+    ids = contacts["contact"].to_numpy()
+    if len(ids) and ids[0] == 0 and ids[-1] == len(ids) - 1 and np.all(np.diff(ids) == 1):
+        # contact ids are the rows' positions: a conversation is measured if its contact is
+        talks_in = in_window[conversations["contact"].to_numpy()]
+    else:
+        talks_in = conversations["contact"].isin(measured["contact"]).to_numpy()
+    measured_talks = conversations if talks_in.all() else conversations[talks_in]
     window = np.array([start, end])
+    busy_intervals = _BusyIntervals(conversations)
+    linked = _problem_contacts(result, measured) if result.prevention is not None else None
+    waits_of = measured[["group", "t_answer", "t_end", "t_queue"]]
+    talks_of = measured_talks[["group", "result", "talk_s", "hold_s", "acw_s"]]
 
     # agents, per group, over the window
     group_rows = []
     rostered_total = on_duty_total = busy_total = cost_agents = 0.0
     for code, (name, spec) in enumerate(scenario.agents.items()):
         rostered, on_duty = staffed_seconds(result.staffing[name], window)
-        busy = busy_seconds(*_busy_intervals(conversations[conversations["group"] == code]), window)[0]
+        busy = busy_intervals.seconds(window, code)[0]
         cost = rostered[0] / HOUR * spec.hourly_cost
         rostered_total += rostered[0]
         on_duty_total += on_duty[0]
         busy_total += busy
         cost_agents += cost
-        firsts = measured[measured["group"] == code]
+        firsts = waits_of[waits_of["group"] == code]
         waits = _waits(firsts)
-        talks = measured_talks[(measured_talks["group"] == code) & measured_talks["result"].isin(HANDLED)]
+        talks = talks_of[(talks_of["group"] == code) & talks_of["result"].isin(HANDLED)]
         group_rows.append({
             "strategy": strategy, "replication": result.replication, "group": name,
             "answered": len(firsts),
@@ -348,7 +378,7 @@ def measure(result: RunResult, strategy: str) -> Measured:
     costs = scenario.costs
     cost_telephony = float(_telephony_minutes(measured).sum()) * costs.telephony_per_minute
     cost_callbacks = float(measured["outbound_s"].sum()) / 60 * costs.outbound_per_minute
-    beyond = _beyond_the_phone(result, measured)
+    beyond = _beyond_the_phone(result, measured, linked)
     cost_service = (cost_agents + beyond["cost_ops"] + cost_telephony + cost_callbacks
                     + beyond["cost_notifications"] + beyond["cost_field"] + beyond["cost_web"])
     revenue_lost = beyond["revenue_lost_churn"]
@@ -413,9 +443,11 @@ def measure(result: RunResult, strategy: str) -> Measured:
     }
 
     queue_rows = []
+    flow_of = measured[["queue", "t_queue", "t_answer", "t_end", "outcome"]]
+    flow_talks_of = measured_talks[["queue", "result", "talk_s", "hold_s", "acw_s"]]
     for code, name in enumerate(result.queues):
-        mine = measured[measured["queue"] == code]
-        figures = _flow(mine, measured_talks[measured_talks["queue"] == code], threshold)
+        mine = flow_of[flow_of["queue"] == code]
+        figures = _flow(mine, flow_talks_of[flow_talks_of["queue"] == code], threshold)
         queue_rows.append({
             "strategy": strategy, "replication": result.replication, "queue": name,
             **{key: figures[key] for key in ("offered", "answered", "abandoned")},
@@ -424,7 +456,7 @@ def measure(result: RunResult, strategy: str) -> Measured:
                                               "mean_acw_s")},
         })
 
-    root_causes, fixes = _cause_tables(result, strategy, measured)
+    root_causes, fixes = _cause_tables(result, strategy, linked)
     plans = None
     if result.plans is not None:
         plans = pd.DataFrame(result.plans, columns=["group", "at_s", "contacts_seen", "aht_s",
@@ -437,12 +469,12 @@ def measure(result: RunResult, strategy: str) -> Measured:
         summary=summary,
         waits=wait_percentiles(measured, strategy, result.replication),
         flows=call_flows(result, strategy, measured),
-        occupancy_sums=_occupancy_sums(result, strategy, conversations),
-        causes_by_month=causes_by_month(result, strategy, measured),
-        daily=_daily(result, strategy, measured, conversations),
+        occupancy_sums=_occupancy_sums(result, strategy, busy_intervals),
+        causes_by_month=causes_by_month(result, strategy, measured, linked),
+        daily=_daily(result, strategy, measured, busy_intervals, linked),
         by_queue=pd.DataFrame(queue_rows, columns=QUEUE_COLUMNS),
         by_group=pd.DataFrame(group_rows, columns=GROUP_COLUMNS),
-        intraday_sums=_intraday_sums(result, strategy, measured, conversations),
+        intraday_sums=_intraday_sums(result, strategy, measured, busy_intervals),
         root_causes=root_causes,
         fixes=fixes,
         plans=plans,
@@ -504,10 +536,18 @@ empty if it had not landed by the horizon)."""
 def _problem_contacts(result: RunResult, measured: pd.DataFrame) -> pd.DataFrame:
     """The measured contacts with their problem's cause code and kind."""
     problems = result.prevention.problems[["problem", "cause", "kind"]]
+    ids = problems["problem"].to_numpy()
+    wanted = measured["problem"].to_numpy()
+    place = np.searchsorted(ids, wanted)
+    if len(ids) and np.all(np.diff(ids) > 0) and np.all(ids[np.minimum(place, len(ids) - 1)] == wanted):
+        # the problem log is sorted by id and holds every contact's problem: look them up
+        return pd.DataFrame({"problem": wanted, "tagged": measured["tagged"].to_numpy(),
+                             "cause": problems["cause"].to_numpy()[place],
+                             "kind": problems["kind"].to_numpy()[place]})
     return measured[["problem", "tagged"]].merge(problems, on="problem", how="left")
 
 
-def _beyond_the_phone(result: RunResult, measured: pd.DataFrame) -> dict:
+def _beyond_the_phone(result: RunResult, measured: pd.DataFrame, linked: pd.DataFrame | None) -> dict:
     """Summary figures of customers, problems, causes, fixes, incidents and visits (zeros, or the
     contact-log figures, without a customer population)."""
     scenario = result.scenario
@@ -529,7 +569,6 @@ def _beyond_the_phone(result: RunResult, measured: pd.DataFrame) -> dict:
     window = problems[(problems["t_onset"] >= start) & (problems["t_onset"] < end)]
     outcome = window["outcome"].to_numpy()
     resolved = np.isin(outcome, [int(o) for o in RESOLVED_OUTCOMES])
-    linked = _problem_contacts(result, measured)
     kind = linked["kind"].to_numpy()
     visits = prevention.visits
     visits_in = visits[(visits[:, 0] >= start) & (visits[:, 0] < end)] if len(visits) else visits
@@ -612,8 +651,9 @@ def _day(seconds) -> float:
     return seconds / DAY if math.isfinite(seconds) else math.nan
 
 
-def _cause_tables(result: RunResult, strategy: str, measured: pd.DataFrame):
-    """``root_causes.csv`` and ``fixes.csv`` rows of one replication (``None`` without customers)."""
+def _cause_tables(result: RunResult, strategy: str, linked: pd.DataFrame | None):
+    """``root_causes.csv`` and ``fixes.csv`` rows of one replication (``None`` without customers);
+    *linked*: the measured contacts with their causes (:func:`_problem_contacts`)."""
     prevention = result.prevention
     if prevention is None:
         return None, None
@@ -621,16 +661,23 @@ def _cause_tables(result: RunResult, strategy: str, measured: pd.DataFrame):
     start, end = scenario.warmup, scenario.horizon
     problems = prevention.problems
     window = problems[(problems["t_onset"] >= start) & (problems["t_onset"] < end)]
-    by_cause = window.groupby("cause")
-    counts = pd.DataFrame({
-        "problems": by_cause.size(),
-        "silent_problems": by_cause["outcome"].apply(lambda o: int((o == ProblemOutcome.SILENT).sum())),
-        "contacted_problems": by_cause["contacts"].apply(lambda c: int((c > 0).sum())),
-    })
-    linked = _problem_contacts(result, measured).groupby("cause")
-    counts["contacts"] = linked.size()
-    counts["tagged"] = linked["tagged"].sum()
     causes = prevention.causes
+    cause_of = window["cause"].to_numpy().astype(np.int64)
+    counted = len(causes)
+
+    def per_cause(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=counted)[:counted].astype(int)
+
+    linked_cause = linked["cause"].to_numpy()
+    known = ~pd.isna(linked_cause)
+    linked_cause = linked_cause[known].astype(np.int64)
+    counts = {
+        "problems": per_cause(cause_of),
+        "silent_problems": per_cause(cause_of[window["outcome"].to_numpy() == ProblemOutcome.SILENT]),
+        "contacted_problems": per_cause(cause_of[window["contacts"].to_numpy() > 0]),
+        "contacts": per_cause(linked_cause),
+        "tagged": per_cause(linked_cause, linked["tagged"].to_numpy()[known].astype(float)),
+    }
     rows = pd.DataFrame({
         "strategy": strategy, "replication": result.replication, "cause": causes["cause"],
         "kind": causes["kind"], "reason": causes["reason"], "preventable": causes["preventable"],
@@ -638,7 +685,7 @@ def _cause_tables(result: RunResult, strategy: str, measured: pd.DataFrame):
         "per_1000_per_day_after_fix": causes["per_1000_per_day_after_fix"],
     })
     for column in ("problems", "silent_problems", "contacted_problems", "contacts", "tagged"):
-        rows[column] = counts[column].reindex(range(len(causes))).fillna(0).astype(int).to_numpy()
+        rows[column] = counts[column]
     rows["fix_effort_h"] = causes["fix_effort_h"]
     rows["fix_started_day"] = [_day(t) for t in causes["fix_started_s"]]
     rows["fixed_at_day"] = [_day(t) if t < end else math.nan for t in causes["fixed_at_s"]]
@@ -663,7 +710,8 @@ def _per_bin(bins: np.ndarray, count: int, mask: np.ndarray | None = None,
                        minlength=count)[:count].astype(float)
 
 
-def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversations: pd.DataFrame) -> pd.DataFrame:
+def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, busy_intervals: _BusyIntervals,
+           linked: pd.DataFrame | None) -> pd.DataFrame:
     """Daily rows over the days of the measured window."""
     scenario = result.scenario
     start, end = scenario.warmup, scenario.horizon
@@ -678,7 +726,7 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
     waits = _waits(measured)
     offered_count = _per_bin(day_of, count, offered)
     answered_count = _per_bin(day_of, count, answered)
-    busy = busy_seconds(*_busy_intervals(conversations), edges)
+    busy = busy_intervals.seconds(edges)
     on_duty = np.zeros(count)
     rostered = np.zeros(count)
     cost = {part: np.zeros(count) for part in COST_COMPONENTS}
@@ -703,7 +751,6 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
         log = prevention.problems
         onset_day = (log["t_onset"].to_numpy() // DAY).astype(np.int64) - first_day
         problems = _per_bin(onset_day, count)
-        linked = _problem_contacts(result, measured)
         failure = (linked["kind"].to_numpy() != 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             failure_share = np.nan_to_num(_per_bin(day_of, count, failure) / _per_bin(day_of, count))
@@ -760,7 +807,7 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, conversatio
 
 
 def _intraday_sums(result: RunResult, strategy: str, measured: pd.DataFrame,
-                   conversations: pd.DataFrame) -> pd.DataFrame:
+                   busy_intervals: _BusyIntervals) -> pd.DataFrame:
     """Per half-hour of the week: counts and seconds summed over the window."""
     scenario = result.scenario
     start, end = scenario.warmup, scenario.horizon
@@ -793,7 +840,7 @@ def _intraday_sums(result: RunResult, strategy: str, measured: pd.DataFrame,
         "measured_s": fold(np.diff(edges)),
         "rostered_s": fold(rostered),
         "on_duty_s": fold(on_duty),
-        "busy_s": fold(busy_seconds(*_busy_intervals(conversations), edges)),
+        "busy_s": fold(busy_intervals.seconds(edges)),
     }
     table = pd.DataFrame(sums)
     table.insert(0, "half_hour_of_week", np.arange(slots))
@@ -963,17 +1010,15 @@ def call_flows(result: RunResult, strategy: str, measured: pd.DataFrame) -> pd.D
                          (~ended & (outcome == Outcome.WAITING_AT_HORIZON), FLOW_NODES["waiting"]),
                          (~ended & (outcome == Outcome.CALLBACK_FAILED), FLOW_NODES["callback_failed"]),
                          (~ended, FLOW_NODES["other"])]))
-    sources, targets = [], []
+    width = max(len(names), 1)
+    tally = np.zeros(width * width, dtype=np.int64)  # edge source x target -> contacts
     last = stages[0]
     for codes in stages[1:]:
         step = codes >= 0
-        sources.append(last[step])
-        targets.append(codes[step])
+        tally += np.bincount(last[step] * width + codes[step], minlength=width * width)
         last = np.where(step, codes, last)
-    source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
-    target = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
-    width = max(len(names), 1)
-    edges, counts = np.unique(source * width + target, return_counts=True)
+    edges = np.flatnonzero(tally)
+    counts = tally[edges]
     return pd.DataFrame({
         "strategy": strategy, "replication": result.replication,
         "source": [names[code] for code in edges // width], "target": [names[code] for code in edges % width],
@@ -989,7 +1034,7 @@ replications and weeks: rostered, on-duty and busy agents (means per occurrence 
 and occupancy = busy / on duty (empty when nobody was on duty)."""
 
 
-def _occupancy_sums(result: RunResult, strategy: str, conversations: pd.DataFrame) -> pd.DataFrame:
+def _occupancy_sums(result: RunResult, strategy: str, busy_intervals: _BusyIntervals) -> pd.DataFrame:
     """Per agent group x half-hour of the week: measured, rostered, on-duty and busy seconds over the
     window (like :func:`_intraday_sums`, one group at a time)."""
     scenario = result.scenario
@@ -1007,7 +1052,7 @@ def _occupancy_sums(result: RunResult, strategy: str, conversations: pd.DataFram
     for code, name in enumerate(scenario.agents):
         rostered, on_duty = staffed_seconds(result.staffing[name], edges)
         # (the areas' difference leaves a rounding error of about 1e-12 s in idle half-hours)
-        busy = np.maximum(busy_seconds(*_busy_intervals(conversations[conversations["group"] == code]), edges), 0.0)
+        busy = np.maximum(busy_intervals.seconds(edges, code), 0.0)
         parts.append(pd.DataFrame({
             "strategy": strategy, "group": name, "half_hour_of_week": np.arange(slots),
             "measured_s": measured_s, "rostered_s": fold(rostered), "on_duty_s": fold(on_duty),
@@ -1058,7 +1103,8 @@ def month_edges(scenario) -> tuple[np.ndarray, np.ndarray]:
     return first_days, edges
 
 
-def causes_by_month(result: RunResult, strategy: str, measured: pd.DataFrame) -> pd.DataFrame | None:
+def causes_by_month(result: RunResult, strategy: str, measured: pd.DataFrame,
+                    linked: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """``causes_by_month.csv`` rows of one replication (``None`` without customers): every cause x month,
     zeros included, so that means over replications count the months a cause made nothing."""
     prevention = result.prevention
@@ -1073,11 +1119,13 @@ def causes_by_month(result: RunResult, strategy: str, measured: pd.DataFrame) ->
     onset_month = np.searchsorted(edges, onset[inside], side="right") - 1
     made = np.zeros((len(causes), months))
     np.add.at(made, (problems["cause"].to_numpy()[inside], onset_month), 1)
-    linked = measured[["problem", "t_arrive"]].merge(problems[["problem", "cause"]], on="problem", how="left")
-    linked = linked[linked["cause"].notna()]
-    contact_month = np.searchsorted(edges, linked["t_arrive"].to_numpy(), side="right") - 1
+    if linked is None:
+        linked = _problem_contacts(result, measured)
+    cause = linked["cause"].to_numpy()
+    known = ~pd.isna(cause)
+    contact_month = np.searchsorted(edges, measured["t_arrive"].to_numpy()[known], side="right") - 1
     contacts = np.zeros((len(causes), months))
-    np.add.at(contacts, (linked["cause"].to_numpy(dtype=np.int64), np.clip(contact_month, 0, months - 1)), 1)
+    np.add.at(contacts, (cause[known].astype(np.int64), np.clip(contact_month, 0, months - 1)), 1)
     return pd.DataFrame({
         "strategy": strategy, "replication": result.replication,
         "cause": np.repeat(causes["cause"].to_numpy(), months),

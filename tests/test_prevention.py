@@ -447,6 +447,34 @@ def test_run_writes_root_causes_fixes_and_the_problem_log(cli, tmp_path):
     assert summary["cost_ops"].tolist() == [16 * 90.0] * 2
 
 
+def test_root_causes_count_every_contact_of_the_window_even_of_problems_that_began_before_it():
+    # problems of the first days are contacted about five days later, inside the window; the
+    # outage's problems all begin before it
+    text = base(horizon="12d", customers=5000, extra="""
+warmup: 5d
+root_causes:
+  invoice: {reason: billing, per_1000_per_day: 4, contact_probability: 1,
+            contact_delay: {dist: constant, value: 5d}}
+value_demand:
+  questions: {reason: general, per_1000_per_day: 2}
+incidents:
+  outage: {at: 2d, duration: 2h, affected: 0.05, reason: billing, contact_probability: 0.5,
+           contact_delay: {dist: constant, value: 4d}}
+""")
+    result = simulate(scenario_from(text), 0)
+    measured = measure(result, "base")
+    causes = measured.root_causes.set_index("cause")
+    contacts = result.contacts[result.contacts["t_arrive"] >= 5 * DAY]
+    log = result.prevention.problems.set_index("problem")
+    of_cause = log.loc[contacts["problem"], "cause"].to_numpy()
+    for code, name in enumerate(["invoice", "questions", "outage"]):
+        assert causes.loc[name, "contacts"] == np.sum(of_cause == code) > 0
+    assert causes["contacts"].sum() == measured.summary["calls"] == len(contacts)
+    # problems begun before the window are not counted, their contacts in it are
+    assert causes.loc["outage", "problems"] == 0
+    assert causes.loc["invoice", "problems"] < causes.loc["invoice", "contacts"]
+
+
 def test_log_problems_needs_customers(cli, tmp_path):
     scenario = tmp_path / "plain.yaml"
     scenario.write_text("""
