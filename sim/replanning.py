@@ -30,7 +30,7 @@ from sim.calendar import SLOT, SLOTS_PER_DAY
 from sim.records import CONVERSATION_COLUMNS, Conversation
 from sim.roster import LiveRoster, steps_of_grid
 from sim.scenario import Scenario
-from sim.staffing import Target, agents_needed, primary_group, rostered_for
+from sim.staffing import Target, agents_needed_for, primary_group, rostered_for
 
 
 SLOTS_PER_WEEK = 7 * SLOTS_PER_DAY
@@ -123,9 +123,9 @@ class Replanner:
                 rates = np.where(seen > 0, joins / np.maximum(seen, 1e-12) / SLOT, 0.0)
             aht = handle.get(code, _scenario_aht(spec))
             grid = np.zeros((7, SLOTS_PER_DAY), dtype=int)
+            needed = agents_needed_for(rates.tolist(), aht, self.patience_s[code], self.target)
             for slot in range(SLOTS_PER_WEEK):
-                needed = agents_needed(float(rates[slot]), aht, self.patience_s[code], self.target)
-                grid[slot // SLOTS_PER_DAY, slot % SLOTS_PER_DAY] = rostered_for(needed, spec.shrinkage)
+                grid[slot // SLOTS_PER_DAY, slot % SLOTS_PER_DAY] = rostered_for(needed[slot], spec.shrinkage)
             self.rosters[group.name].replace(steps_of_grid(grid))
             self.plans.append({"group": group.name, "at_s": now, "contacts_seen": int(joins.sum()),
                                "aht_s": aht, "rostered_hours_per_week": float(grid.sum()) * SLOT / 3600})

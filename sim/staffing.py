@@ -57,6 +57,13 @@ class Target:
 def agents_needed(rate: float, aht_s: float, patience_s: float, target: Target, limit: int = 100_000) -> int:
     """The fewest agents on the phones meeting *target* for Poisson *rate* (per second), mean
     handle time *aht_s* and mean patience *patience_s* (``inf``: Erlang C)."""
+    return _fewest_agents(rate, aht_s, patience_s, target, 0, limit)
+
+
+def _fewest_agents(rate: float, aht_s: float, patience_s: float, target: Target, lower: int,
+                   limit: int = 100_000) -> int:
+    """:func:`agents_needed`, given that at least *lower* agents are needed (the search does not
+    look below it)."""
     if rate <= 0:
         return 0
     load = rate * aht_s
@@ -65,6 +72,8 @@ def agents_needed(rate: float, aht_s: float, patience_s: float, target: Target, 
     agents = max(1, int(load + 0.5 * math.sqrt(load)))
     if not math.isfinite(patience_s):
         agents = max(agents, int(math.floor(load)) + 1)
+    floor = max(int(math.floor(load)) + 1 if not math.isfinite(patience_s) else 1, lower)
+    agents = max(agents, floor)
 
     def meets(n: int) -> bool:
         if math.isfinite(patience_s):
@@ -76,7 +85,6 @@ def agents_needed(rate: float, aht_s: float, patience_s: float, target: Target, 
         return figures.service_level >= target.service_level - 1e-12
 
     if meets(agents):
-        floor = int(math.floor(load)) + 1 if not math.isfinite(patience_s) else 1
         while agents > floor and meets(agents - 1):
             agents -= 1
         return agents
@@ -86,6 +94,33 @@ def agents_needed(rate: float, aht_s: float, patience_s: float, target: Target, 
         if agents > limit:
             raise ValueError(f"no staffing up to {limit} agents meets the target")
     return agents
+
+
+_NEEDED: dict[tuple, int] = {}
+"""Answers of :func:`agents_needed_for` by ``(rate, aht_s, patience_s, target)``."""
+
+
+def agents_needed_for(rates, aht_s: float, patience_s: float, target: Target) -> list[int]:
+    """:func:`agents_needed` of each of *rates*, in about half the Erlang evaluations: the rates
+    are taken in increasing order, and more demand never needs fewer agents (the service level
+    falls and abandonment rises with the arrival rate), so each search starts from the answer
+    of the rate below."""
+    needed = [0] * len(rates)
+    lower = 0
+    for index in sorted(range(len(rates)), key=lambda i: rates[i]):
+        rate = float(rates[index])
+        if rate <= 0:
+            continue
+        key = (rate, aht_s, patience_s, target)
+        answer = _NEEDED.get(key)
+        if answer is None:
+            answer = _fewest_agents(rate, aht_s, patience_s, target, lower)
+            if len(_NEEDED) >= 65536:
+                _NEEDED.clear()
+            _NEEDED[key] = answer
+        needed[index] = answer
+        lower = max(lower, answer)
+    return needed
 
 
 def rostered_for(needed: int, shrinkage: float) -> int:

@@ -274,6 +274,20 @@ def test_staffing_is_minimal_and_erlang_a_needs_no_more_than_erlang_c():
         assert capped >= a and erlang_a(rate, aht, capped, patience).p_abandon <= 0.01
 
 
+def test_staffing_many_rates_at_once_gives_each_rate_its_own_answer():
+    from sim.staffing import agents_needed_for
+
+    draw = np.random.default_rng(5)
+    # a week of half-hours: closed ones, a quiet night, a busy day, repeated values
+    rates = np.concatenate((np.zeros(40), draw.uniform(0, 0.002, 60), draw.lognormal(-3.5, 1.2, 220),
+                            np.full(16, 0.05)))
+    draw.shuffle(rates)
+    for aht, patience, target in ((300, 600, Target(0.8, 20)), (420, math.inf, Target(0.9, 30)),
+                                  (240, 120, Target(0.8, 20, max_abandon=0.02)), (900, 60, Target(0.5, 10))):
+        assert agents_needed_for(rates.tolist(), aht, patience, target) == [
+            agents_needed(float(rate), aht, patience, target) for rate in rates]
+
+
 def test_plan_of_a_scenario():
     text = """
 horizon: 7d
