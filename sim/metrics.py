@@ -1117,15 +1117,16 @@ def causes_by_month(result: RunResult, strategy: str, measured: pd.DataFrame,
     onset = problems["t_onset"].to_numpy()
     inside = (onset >= edges[0]) & (onset < edges[-1])
     onset_month = np.searchsorted(edges, onset[inside], side="right") - 1
-    made = np.zeros((len(causes), months))
-    np.add.at(made, (problems["cause"].to_numpy()[inside], onset_month), 1)
+    cells = len(causes) * months  # (cause, month) -> count, by bincount on the flat cell index
+    made = np.bincount(problems["cause"].to_numpy()[inside].astype(np.int64) * months + onset_month,
+                       minlength=cells)[:cells].reshape(len(causes), months)
     if linked is None:
         linked = _problem_contacts(result, measured)
     cause = linked["cause"].to_numpy()
     known = ~pd.isna(cause)
     contact_month = np.searchsorted(edges, measured["t_arrive"].to_numpy()[known], side="right") - 1
-    contacts = np.zeros((len(causes), months))
-    np.add.at(contacts, (cause[known].astype(np.int64), np.clip(contact_month, 0, months - 1)), 1)
+    contacts = np.bincount(cause[known].astype(np.int64) * months + np.clip(contact_month, 0, months - 1),
+                           minlength=cells)[:cells].reshape(len(causes), months)
     return pd.DataFrame({
         "strategy": strategy, "replication": result.replication,
         "cause": np.repeat(causes["cause"].to_numpy(), months),
