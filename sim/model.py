@@ -37,7 +37,7 @@ from sim.roster import LiveRoster, roster, weekly_roster
 from sim.scenario import Scenario
 from sim.streams import Streams, uniforms
 from sim.units import DAY
-from sim.wakeups import Recurring
+from sim.wakeups import Clock, Recurring
 
 
 @dataclass
@@ -170,7 +170,7 @@ def _policy(scenario: Scenario, streams: Streams, queue_index: dict[str, int]) -
 def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[Environment, Journey, list]:
     """Assemble the model of *scenario* for *replication* and start its processes;
     return ``(env, journey, reasons)``."""
-    env = Environment()
+    env = Clock()
     streams = Streams(scenario.seed, replication)
     reason_names = list(scenario.demand)
     queue_names = scenario.queue_names

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from heapq import heappush
+from heapq import heappop, heappush
 
 from simpy import Environment
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL, URGENT, Event
 
 
 class Wake(Event):
@@ -52,3 +52,35 @@ class Recurring(Event):
         self.callbacks = [callback or self.callback]
         self._value = value
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+
+
+class Clock(Environment):
+    """SimPy's environment, run by a leaner loop: :meth:`run` to a time processes the events
+    in SimPy's order with :meth:`~simpy.core.Environment.step` inlined (a call saved per event,
+    about 2% of a run). Anything else (running to an event, or until nothing is left) is SimPy's
+    own :meth:`~simpy.core.Environment.run`."""
+
+    def run(self, until=None):
+        if until is None or isinstance(until, Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        # as SimPy does: an event at *at*, before every event scheduled there later
+        stop = Event(self)
+        stop._ok = True
+        stop._value = None
+        heappush(self._queue, (at, URGENT, next(self._eid), stop))
+        queue = self._queue
+        while True:
+            self._now, _, _, event = heappop(queue)
+            if event is stop:
+                return None
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                # a failed event nobody handled crashes the run, as in SimPy
+                error = type(event._value)(*event._value.args)
+                error.__cause__ = event._value
+                raise error

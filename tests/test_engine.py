@@ -270,3 +270,55 @@ def test_wake_events_share_simpys_clock_and_order():
     env.process(process(env))
     env.run()
     assert log == [("early", 2), ("timeout", 5), ("wake", 5), ("process", 5)]
+
+
+def _clock_story(env):
+    """What a small model of processes, timeouts, a resource and wake-ups does on *env* until 10."""
+    import simpy
+
+    from sim.wakeups import Wake
+
+    seen = []
+    desk = simpy.Resource(env, capacity=1)
+
+    def caller(name, arrive, work):
+        yield env.timeout(arrive)
+        with desk.request() as request:
+            yield request
+            seen.append((env.now, name, "start"))
+            yield env.timeout(work)
+            seen.append((env.now, name, "end"))
+
+    for k, (arrive, work) in enumerate([(0, 3), (1, 2), (1, 4), (6, 4), (10, 1)]):
+        env.process(caller(f"c{k}", arrive, work))
+    Wake(env, 5, lambda event: seen.append((env.now, event.value, "wake")), "w5")
+    Wake(env, 10, lambda event: seen.append((env.now, event.value, "wake")), "w10")
+    env.run(until=10)
+    return seen, env.now
+
+
+def test_the_lean_clock_runs_a_model_exactly_as_simpy_does():
+    import simpy
+
+    from sim.wakeups import Clock
+
+    story, now = _clock_story(Clock())
+    assert (story, now) == _clock_story(simpy.Environment())
+    assert now == 10 and all(t < 10 for t, _, _ in story)  # what is due at the end is not run
+    assert (9, "c3", "start") in story and (5, "w5", "wake") in story
+
+
+def test_the_lean_clock_raises_what_a_process_raised_and_refuses_a_past_end():
+    from sim.wakeups import Clock
+
+    env = Clock()
+
+    def broken():
+        yield env.timeout(1)
+        raise KeyError("lost")
+
+    env.process(broken())
+    with pytest.raises(KeyError, match="lost"):
+        env.run(until=5)
+    with pytest.raises(ValueError, match="must be greater"):
+        env.run(until=0.5)
