@@ -89,9 +89,8 @@ class Contact:
     The hot path pays for what it uses: ``__init__`` sets only what every contact needs; the
     per-conversation fields (``at``, ``t_enqueue``, ``timer``, ``agent_group``, ``agent``,
     ``t_start``, ``conversation_*``, ``result``, ``follow_up``) are set by the step that starts
-    them, before anything reads them; and the journey columns (IVR, transfers, callbacks, ...) exist only once
-    :meth:`track_journey` ran, which the journey does for every contact of a scenario that uses
-    those features.
+    them, before anything reads them; and the journey columns (IVR, transfers, callbacks, ...) exist only
+    if *journey* is true, as it is for every contact of a scenario that uses those features.
     """
 
     __slots__ = (
@@ -105,7 +104,7 @@ class Contact:
         # the current conversation (set before use)
         "at", "t_enqueue", "timer", "agent_group", "agent", "t_start", "conversation_talk",
         "conversation_hold", "conversation_acw", "result", "follow_up", "settles_at_wrap_up",
-        # the journey columns (track_journey)
+        # the journey columns (if journey)
         "origin", "attempt", "ivr_s", "ivr_menus", "zero_out", "misrouted", "transfers", "escalations",
         "callback_offered", "callback_accepted", "callback_attempts", "callback_wait_s", "outbound_s",
         "announced_wait_s",
@@ -113,7 +112,7 @@ class Contact:
     )
 
     def __init__(self, contact_id: int, customer: int, problem: int, reason: int, z: float,
-                 patience: float, u_resolve: float, now: float):
+                 patience: float, u_resolve: float, now: float, journey: bool = False):
         self.id = contact_id
         self.customer = customer
         """Who calls; a later contact about the same problem carries the same customer."""
@@ -156,27 +155,26 @@ class Contact:
         self.wrong_queue = False
         """True from a misroute until the first answer, where the agent discovers it."""
         self.conversations = 0
-
-    def track_journey(self) -> None:
-        """Start the journey columns (only runs whose scenario uses journey features record them)."""
-        self.origin = _NEW
-        self.attempt = 1
-        self.ivr_s = 0.0
-        self.ivr_menus = 0
-        self.zero_out = 0
-        self.misrouted = 0
-        self.transfers = 0
-        self.escalations = 0
-        self.callback_offered = 0
-        self.callback_accepted = 0
-        self.callback_attempts = 0
-        self.callback_wait_s = 0.0
-        self.outbound_s = 0.0
-        self.announced_wait_s = NAN
-        self.callback_within_window = 0
-        self.tagged = 0
-        self.menu = None
-        self.deadline = math.inf
+        if journey:
+            # the journey columns (only runs whose scenario uses journey features record them)
+            self.origin = _NEW
+            self.attempt = 1
+            self.ivr_s = 0.0
+            self.ivr_menus = 0
+            self.zero_out = 0
+            self.misrouted = 0
+            self.transfers = 0
+            self.escalations = 0
+            self.callback_offered = 0
+            self.callback_accepted = 0
+            self.callback_attempts = 0
+            self.callback_wait_s = 0.0
+            self.outbound_s = 0.0
+            self.announced_wait_s = NAN
+            self.callback_within_window = 0
+            self.tagged = 0
+            self.menu = None
+            self.deadline = math.inf
 
 
 CLOSED = "closed"
@@ -298,9 +296,8 @@ class Journey:
         self.arrived = contact_id + 1
         # a new problem of a new customer: both take the contact's id (ids stay unique, and a
         # redial or repeat contact carries its first contact's ids)
-        contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, instant)
-        if self.tracks_journey:
-            contact.track_journey()
+        contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, instant,
+                          self.tracks_journey)
         self.live[contact_id] = contact
         if self.trace is not None:
             self.trace.append((instant, "arrive", contact_id, reason))
@@ -316,9 +313,8 @@ class Journey:
         self.arrived = contact_id + 1
         reason = problem.cause.reason
         contact = Contact(contact_id, problem.customer, problem.id, reason, problem.z, patience, u_resolve,
-                          instant)
+                          instant, True)
         contact.case = problem
-        contact.track_journey()
         problem.attempts += 1  # Problems.contact_started, inlined: this runs once per problem
         problem.last_contact = contact_id
         if problem.attempts == 1:
@@ -326,7 +322,12 @@ class Journey:
         self.live[contact_id] = contact
         if self.trace is not None:
             self.trace.append((instant, "arrive", contact_id, reason))
-        self.enter(contact, plan)
+        if plan is CLOSED:  # self.enter, inlined: this runs once per problem
+            self.closed(contact)
+        elif plan is None:
+            self.join_queue(contact, self.queues[self.right_queue[reason]])
+        else:
+            self.leave_ivr(contact, plan)
 
     def enter(self, contact: Contact, plan) -> None:
         """Carry out an entry plan: the closed message, or the end of the IVR walk."""
@@ -852,8 +853,7 @@ class Journey:
         patience = self.policy.again_patience[reason]()
         contact = Contact(contact_id, customer, problem, reason, z,
                           patience if case is None else patience * case.patience_factor,
-                          self.policy.again_resolve(), instant)
-        contact.track_journey()
+                          self.policy.again_resolve(), instant, True)
         contact.origin = origin
         contact.attempt = attempt + 1
         if case is not None:
@@ -880,9 +880,8 @@ class Journey:
         contact_id = self.arrived
         self.arrived = contact_id + 1
         contact = Contact(contact_id, problem.customer, problem.id, problem.cause.reason, problem.z, patience,
-                          u_resolve, instant)
+                          u_resolve, instant, True)
         contact.case = problem
-        contact.track_journey()
         self.problems.contact_started(problem, contact_id, instant)
         self._still_walking(contact, walk, horizon)
 
@@ -904,9 +903,8 @@ class Journey:
             instant, reason, z, patience, u_resolve = item
             contact_id = self.arrived
             self.arrived = contact_id + 1
-            contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, instant)
-            if self.tracks_journey:
-                contact.track_journey()
+            contact = Contact(contact_id, contact_id, contact_id, reason, z, patience, u_resolve, instant,
+                              self.tracks_journey)
             self._still_walking(contact, plan, horizon)
         for before, origin, instant, plan in list(self.pending.values()):
             if instant < horizon:
