@@ -225,8 +225,9 @@ def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, presor
     busy area up to x is the sum of (x - start) over started intervals minus (x - end) over
     ended ones). *presorted*: both arrays are sorted already (see :class:`_BusyIntervals`)."""
     if not presorted:
-        starts = np.sort(np.asarray(starts, dtype=float))
-        ends = np.sort(np.asarray(ends, dtype=float))
+        # (a stable sort is a merge sort: fast on times that are nearly in order, as logged)
+        starts = np.sort(np.asarray(starts, dtype=float), kind="stable")
+        ends = np.sort(np.asarray(ends, dtype=float), kind="stable")
     edges = np.asarray(edges, dtype=float)
 
     def area(points: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -312,7 +313,8 @@ class _BusyIntervals:
             if group is not None:
                 table = table[table["group"] == group]
             starts, ends = _busy_intervals(table)
-            self.sorted[group] = (np.sort(np.asarray(starts, dtype=float)), np.sort(np.asarray(ends, dtype=float)))
+            self.sorted[group] = (np.sort(np.asarray(starts, dtype=float), kind="stable"),
+                                  np.sort(np.asarray(ends, dtype=float), kind="stable"))
         return busy_seconds(*self.sorted[group], edges, presorted=True)
 
 
