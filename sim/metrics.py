@@ -562,10 +562,11 @@ def _beyond_the_phone(result: RunResult, measured: pd.DataFrame, linked: pd.Data
     prevention = result.prevention
     if prevention is None:
         # each problem's first contact to the end of the contact that resolved it
-        resolving = measured[measured["resolved"] == 1]
+        resolving = measured["resolved"].to_numpy() == 1
         first = measured.groupby("problem", sort=False)["t_arrive"].min()
         figures["mean_time_to_resolution_h"] = _mean(
-            (resolving["t_end"] - first.reindex(resolving["problem"]).to_numpy()).to_numpy() / HOUR)
+            (measured["t_end"].to_numpy()[resolving]
+             - first.reindex(measured["problem"].to_numpy()[resolving]).to_numpy()) / HOUR)
         return figures
     problems = prevention.problems
     window = problems[(problems["t_onset"] >= start) & (problems["t_onset"] < end)]
