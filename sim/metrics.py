@@ -375,7 +375,8 @@ def measure(result: RunResult, strategy: str) -> Measured:
         })
 
     flow = _flow(measured, measured_talks, threshold)
-    problems = measured.groupby("problem", sort=False)["resolved"].first()
+    # each problem's first contact in the window: resolved there, or not (first contact resolution)
+    problems = measured["resolved"].to_numpy()[~measured["problem"].duplicated().to_numpy()]
     problem_count = len(problems)
     costs = scenario.costs
     cost_telephony = float(_telephony_minutes(measured).sum()) * costs.telephony_per_minute
@@ -569,7 +570,8 @@ def _beyond_the_phone(result: RunResult, measured: pd.DataFrame, linked: pd.Data
              - first.reindex(measured["problem"].to_numpy()[resolving]).to_numpy()) / HOUR)
         return figures
     problems = prevention.problems
-    window = problems[(problems["t_onset"] >= start) & (problems["t_onset"] < end)]
+    onset = problems["t_onset"].to_numpy()
+    window = problems[["t_onset", "t_end", "outcome", "parent"]][(onset >= start) & (onset < end)]
     outcome = window["outcome"].to_numpy()
     resolved = np.isin(outcome, [int(o) for o in RESOLVED_OUTCOMES])
     kind = linked["kind"].to_numpy()
@@ -663,7 +665,8 @@ def _cause_tables(result: RunResult, strategy: str, linked: pd.DataFrame | None)
     scenario = result.scenario
     start, end = scenario.warmup, scenario.horizon
     problems = prevention.problems
-    window = problems[(problems["t_onset"] >= start) & (problems["t_onset"] < end)]
+    onset = problems["t_onset"].to_numpy()
+    window = problems[["cause", "outcome", "contacts"]][(onset >= start) & (onset < end)]
     causes = prevention.causes
     cause_of = window["cause"].to_numpy().astype(np.int64)
     counted = len(causes)
