@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 from simpy import Environment
@@ -176,7 +177,7 @@ class DayFeed:
             for item in items:
                 delay, plan = planner(item[0], item[1])
                 entries.append((item[0] + delay, item, plan))
-            entries.sort(key=lambda entry: entry[0])
+            entries.sort(key=itemgetter(0))
             self.entries = entries
             self.planned = True
             deliver = self._deliver_planned

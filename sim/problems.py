@@ -394,12 +394,12 @@ class Problems:
         parents = np.full(len(cause_of), parent, dtype=np.int64)
         if contacts.any():
             index = np.flatnonzero(contacts)
+            index = index[np.argsort(batch["t_contact"][index], kind="stable")]  # a feed delivers in time order
             columns = [batch[key][index].tolist() for key in
                        ("t_contact", "id", "onset", "customer", "accept", "z", "patience", "resolve", "visit", "churn")]
             items = list(zip(columns[0], reason[index].tolist(), columns[1], columns[2], cause_of[index].tolist(),
                              columns[3], columns[4], columns[5], columns[6], columns[7], columns[8], columns[9],
                              parents[index].tolist()))
-            items.sort(key=lambda item: item[0])  # a feed delivers in time order
             self._feed(items)
         quiet = ~contacts
         if self.churn is not None:
