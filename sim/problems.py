@@ -227,10 +227,12 @@ class Problems:
         self.feeds: list[DayFeed] = []
         """Feeds of contacts to come (and some spent ones, see :meth:`_feed`)."""
         self._prune_at = 64
-        self.quiet: list[tuple] = []
-        """Candidates that contact nobody, recorded once their onset has passed."""
+        self.quiet: list[tuple[np.ndarray, ...]] = []
+        """Candidates that contact nobody, recorded once their onset has passed: batches of arrays
+        ``(onset, id, cause, customer, acceptance draw, web, parent)``."""
         self._joined = np.asarray(self.population.joined)
         self._segment = self.population.segment
+        self._segment_codes = np.asarray(self.population.segment, dtype=np.int64)
         self._cause_arrays = {
             "contact_probability": np.array([c.contact_probability for c in self.causes], dtype=float),
             "reason": np.array([c.reason for c in self.causes], dtype=np.int64),
@@ -417,11 +419,8 @@ class Problems:
             quiet &= ~leaving
         quiet = np.flatnonzero(quiet)
         if len(quiet):
-            self.quiet.extend(zip(batch["onset"][quiet].tolist(), batch["id"][quiet].tolist(),
-                                  cause_of[quiet].tolist(), batch["customer"][quiet].tolist(),
-                                  batch["accept"][quiet].tolist(), batch["z"][quiet].tolist(),
-                                  batch["visit"][quiet].tolist(), batch["churn"][quiet].tolist(),
-                                  web[quiet].tolist(), parents[quiet].tolist()))
+            self.quiet.append((batch["onset"][quiet], batch["id"][quiet], cause_of[quiet], batch["customer"][quiet],
+                               batch["accept"][quiet], web[quiet], parents[quiet]))
         follows = np.flatnonzero(batch["follow"] < table["follow_probability"][cause_of])
         for index in follows.tolist():
             Wake(self.env, batch["onset"][index] + batch["follow_delay"][index] - self.env._now,
@@ -458,7 +457,8 @@ class Problems:
                     Wake(self.env, onset - self.env._now, self._quiet_onset,
                          (onset, problem_id, cause.index, customer, 0.0, web, parent))
                     return self._follow_one(cause, draws, problem_id, onset, customer)
-            self.quiet.append((onset, problem_id, cause.index, customer, 0.0, z, u_visit, u_churn, web, parent))
+            self.quiet.append((np.array([onset]), np.array([problem_id]), np.array([cause.index]),
+                               np.array([customer]), np.array([0.0]), np.array([web]), np.array([parent])))
         self._follow_one(cause, draws, problem_id, onset, customer)
 
     def _follow_one(self, cause: Cause, draws: dict[str, np.ndarray], problem_id: int, onset: float,
@@ -507,30 +507,31 @@ class Problems:
 
     def record_quiet(self, now: float) -> None:
         """Record the candidates that contact nobody (web self-service, silent) whose onset has
-        passed, if they are real problems."""
+        passed, if they are real problems (:meth:`accepted`, a batch at a time)."""
+        if not self.quiet:
+            return
         pending = []
-        population = self.population
-        joined, left, segment, acceptance = population.joined, population.left, population.segment, population.acceptance
-        causes = self.causes
-        write = self.log.write_plain
-        web_uses = self.web_uses
-        for entry in self.quiet:
-            onset, problem_id, cause_index, customer, u_accept, z, u_visit, u_churn, web, parent = entry
-            if onset >= now:
-                pending.append(entry)
+        left = np.asarray(self.population.left)  # as of now: who has left by now is known
+        acceptance = np.asarray(self.population.acceptance)
+        fixed_at = np.array([cause.fixed_at for cause in self.causes])
+        remaining = np.array([cause.remaining for cause in self.causes])
+        kind = self._cause_arrays["kind"]
+        for columns in self.quiet:
+            due = columns[0] < now
+            if not due.all():
+                pending.append(tuple(values[~due] for values in columns))
+                if not due.any():
+                    continue
+                columns = tuple(values[due] for values in columns)
+            onset, problem_id, cause, customer, u_accept, web, parent = columns
+            segment = self._segment_codes[customer]
+            keep = acceptance[segment] * np.where(onset >= fixed_at[cause], remaining[cause], 1.0)
+            real = (self._joined[customer] <= onset) & (onset < left[customer]) & (u_accept < keep)
+            if not real.any():
                 continue
-            if not joined[customer] <= onset < left[customer]:
-                continue
-            cause = causes[cause_index]
-            keep = acceptance[segment[customer]]
-            if onset >= cause.fixed_at:
-                keep *= cause.remaining
-            if u_accept >= keep:
-                continue
-            if web:
-                web_uses.append(onset)
-            write(problem_id, customer, segment[customer], cause_index, cause.kind, parent,
-                  _WEB if web else _SILENT, onset, onset)
+            self.web_uses.extend(onset[real & web].tolist())
+            self.log.write_quiet(problem_id[real], customer[real], segment[real], cause[real], kind[cause[real]],
+                                 parent[real], np.where(web[real], _WEB, _SILENT), onset[real])
         self.quiet = pending
 
     def _quiet_onset(self, event: Event) -> None:

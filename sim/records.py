@@ -412,6 +412,18 @@ class ProblemLog:
         self._rows.buffer += self._pack(problem_id, customer, segment, cause, kind, parent, outcome, t_onset,
                                         NAN, t_end, 0, 0, 0, 0.0, 0.0, 0.0, 0, 0, effort, churned)
 
+    def write_quiet(self, problem_id, customer, segment, cause, kind, parent, outcome, t_onset) -> None:
+        """The rows of problems nobody contacted service about (arrays, one row each), ended at their
+        onset: :meth:`write_plain` of each, in one go."""
+        rows = np.zeros(len(problem_id), dtype=self._rows.dtype)
+        for name, values in (("problem", problem_id), ("customer", customer), ("segment", segment),
+                             ("cause", cause), ("kind", kind), ("parent", parent), ("outcome", outcome),
+                             ("t_onset", t_onset), ("t_end", t_onset)):
+            rows[name] = values
+        rows["t_first_contact"] = NAN
+        rows["effort"] = NAN
+        self._rows.buffer += rows.tobytes()
+
     def __len__(self) -> int:
         return len(self._rows)
 
