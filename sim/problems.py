@@ -77,7 +77,7 @@ class Cause:
         "index", "name", "kind", "reason", "per_1000_per_day", "preventable", "contact_probability",
         "delay", "born", "effort_s", "effectiveness", "remaining", "follow_on", "follow_probability",
         "follow_delay", "visit", "fix_started", "fixed_at", "known_at", "first_contact_at",
-        "tagged_recent", "tagged", "rng", "clock", "patience", "follow_rng", "follow_delay_rng",
+        "tagged_recent", "tagged", "rng", "clock", "patience", "follow_rng", "follow_delay_rng", "chain_delay_rng",
     )
 
     def __init__(self, index: int, name: str, kind: int, reason: int, per_1000_per_day: float,
@@ -106,6 +106,8 @@ class Cause:
         self.follow_delay = None
         self.follow_delay_rng = None
         """Stream of the delays of the follow-ons it sets off."""
+        self.chain_delay_rng = None
+        """Stream of the delays of the follow-ons it sets off from its own follow-on problems (a chain)."""
         self.follow_rng = None
         """Stream of the attributes of its own problems set off as follow-ons."""
         self.visit = None
@@ -269,6 +271,7 @@ class Problems:
                 cause.follow_probability = spec.follow_on.probability
                 cause.follow_delay = spec.follow_on.delay
                 cause.follow_delay_rng = streams(f"follow_on_delay/{name}")
+                cause.chain_delay_rng = streams(f"follow_on_delay/{name}/chained")
                 cause.follow_on.follow_rng = streams(f"follow_on/{spec.follow_on.cause}")
         template = scenario.new_causes
         if template is not None and template.per_30_days > 0:
@@ -463,10 +466,12 @@ class Problems:
 
     def _follow_one(self, cause: Cause, draws: dict[str, np.ndarray], problem_id: int, onset: float,
                     customer: int) -> None:
-        """A follow-on's own follow-on (a chain of causes): its delay is not drawn, so it never comes
-        (as :meth:`route` schedules it, at infinity)."""
+        """A follow-on problem sets off its own follow-on (a chain of causes: a -> b -> c), its
+        delay drawn now from a stream of its own."""
         if float(draws["follow"][0]) < cause.follow_probability:
-            Wake(self.env, _INF, self._follow_on, (problem_id, onset, cause.index, customer, 0.0))
+            delay = float(cause.follow_delay.sample(cause.chain_delay_rng, 1)[0])
+            Wake(self.env, max(onset + delay - self.env._now, 0.0), self._follow_on,
+                 (problem_id, onset, cause.index, customer, 0.0))
 
     def accepted(self, cause: Cause, customer: int, onset: float, u_accept: float) -> bool:
         """Is a candidate a real problem: its customer active at the onset, and its acceptance

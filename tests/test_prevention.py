@@ -253,6 +253,31 @@ root_causes:
     assert summary["follow_on_problems"] == len(children)
 
 
+def test_follow_on_problems_chain_a_follow_on_sets_off_its_own():
+    # a plan change breaks the bill a week later, and a wrong bill cuts the service three days after
+    text = base(extra="""
+root_causes:
+  plan_change:
+    reason: billing
+    per_1000_per_day: 3
+    follow_on: {cause: wrong_bill, probability: 1, delay: {dist: constant, value: 7d}}
+  wrong_bill:
+    reason: billing
+    per_1000_per_day: 0
+    follow_on: {cause: cut_off, probability: 0.5, delay: {dist: constant, value: 3d}}
+  cut_off: {reason: general, per_1000_per_day: 0}
+""")
+    problems = simulate(scenario_from(text), 0).prevention.problems.set_index("problem")
+    bills = problems[problems["cause"] == 1]
+    cuts = problems[problems["cause"] == 2]
+    assert len(cuts) > 0 and (problems.loc[cuts["parent"], "cause"] == 1).all()
+    parents = problems.loc[cuts["parent"]]
+    assert (cuts["customer"].to_numpy() == parents["customer"].to_numpy()).all()
+    assert np.allclose(cuts["t_onset"].to_numpy() - parents["t_onset"].to_numpy(), 3 * DAY)
+    due = bills[bills["t_onset"] < 25 * DAY]  # their cut-offs come before the 28-day horizon
+    assert len(cuts) == pytest.approx(0.5 * len(due), rel=0.2)
+
+
 def test_web_self_service_deflects_its_share_of_value_demand_before_any_contact():
     text = base(extra="""
 value_demand:
