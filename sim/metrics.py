@@ -311,10 +311,15 @@ class _BusyIntervals:
         if group not in self.sorted:
             table = self.conversations
             if group is not None:
-                table = table[table["group"] == group]
-            starts, ends = _busy_intervals(table)
-            self.sorted[group] = (np.sort(np.asarray(starts, dtype=float), kind="stable"),
-                                  np.sort(np.asarray(ends, dtype=float), kind="stable"))
+                mine = (table["group"] == group).to_numpy()
+                if mine.all():  # one group handled every conversation: its intervals are everybody's
+                    group = None
+                else:
+                    table = table[mine]
+            if group not in self.sorted:
+                starts, ends = _busy_intervals(table)
+                self.sorted[group] = (np.sort(np.asarray(starts, dtype=float), kind="stable"),
+                                      np.sort(np.asarray(ends, dtype=float), kind="stable"))
         return busy_seconds(*self.sorted[group], edges, presorted=True)
 
 
