@@ -220,14 +220,10 @@ def staffed_seconds(steps: list[tuple[float, int, int]], edges: np.ndarray) -> t
     return rostered, on_duty
 
 
-def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, presorted: bool = False) -> np.ndarray:
+def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Busy seconds of intervals ``[starts, ends)`` within each bin of *edges* (vectorised: the
     busy area up to x is the sum of (x - start) over started intervals minus (x - end) over
-    ended ones). *presorted*: both arrays are sorted already (see :class:`_BusyIntervals`)."""
-    if not presorted:
-        # (a stable sort is a merge sort: fast on times that are nearly in order, as logged)
-        starts = np.sort(np.asarray(starts, dtype=float), kind="stable")
-        ends = np.sort(np.asarray(ends, dtype=float), kind="stable")
+    ended ones). *starts* and *ends* are each sorted (see :class:`_BusyIntervals`)."""
     edges = np.asarray(edges, dtype=float)
 
     def area(points: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -317,10 +313,11 @@ class _BusyIntervals:
                 else:
                     table = table[mine]
             if group not in self.sorted:
+                # (a stable sort is a merge sort: fast on times that are nearly in order, as logged)
                 starts, ends = _busy_intervals(table)
                 self.sorted[group] = (np.sort(np.asarray(starts, dtype=float), kind="stable"),
                                       np.sort(np.asarray(ends, dtype=float), kind="stable"))
-        return busy_seconds(*self.sorted[group], edges, presorted=True)
+        return busy_seconds(*self.sorted[group], edges)
 
 
 def _telephony_minutes(contacts: pd.DataFrame) -> np.ndarray:
@@ -1115,9 +1112,10 @@ def month_edges(scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 def causes_by_month(result: RunResult, strategy: str, measured: pd.DataFrame,
-                    linked: pd.DataFrame | None = None) -> pd.DataFrame | None:
+                    linked: pd.DataFrame | None) -> pd.DataFrame | None:
     """``causes_by_month.csv`` rows of one replication (``None`` without customers): every cause x month,
-    zeros included, so that means over replications count the months a cause made nothing."""
+    zeros included, so that means over replications count the months a cause made nothing; *linked*:
+    the measured contacts with their causes (:func:`_problem_contacts`)."""
     prevention = result.prevention
     if prevention is None:
         return None
@@ -1131,8 +1129,6 @@ def causes_by_month(result: RunResult, strategy: str, measured: pd.DataFrame,
     cells = len(causes) * months  # (cause, month) -> count, by bincount on the flat cell index
     made = np.bincount(problems["cause"].to_numpy()[inside].astype(np.int64) * months + onset_month,
                        minlength=cells)[:cells].reshape(len(causes), months)
-    if linked is None:
-        linked = _problem_contacts(result, measured)
     cause = linked["cause"].to_numpy()
     known = ~pd.isna(cause)
     contact_month = np.searchsorted(edges, measured["t_arrive"].to_numpy()[known], side="right") - 1

@@ -450,25 +450,21 @@ class Problems:
             self._feed([(t_contact, cause.reason, problem_id, onset, cause.index, customer, 0.0, z,
                          float(draws["patience"][0]), float(draws["resolve"][0]), u_visit, u_churn, parent)])
         else:
-            churn = self.churn
+            churn, leaving = self.churn, False
             if churn is not None:
                 if web:
                     chance = churn.web_probability if churn.value_demand else 0.0
                 else:
                     chance = 0.0 if cause.kind == VALUE and not churn.value_demand else churn.silent
-                if u_churn < chance:
-                    Wake(self.env, onset - self.env._now, self._quiet_onset,
-                         (onset, problem_id, cause.index, customer, 0.0, web, parent))
-                    return self._follow_one(cause, draws, problem_id, onset, customer)
-            self.quiet.append((np.array([onset]), np.array([problem_id]), np.array([cause.index]),
-                               np.array([customer]), np.array([0.0]), np.array([web]), np.array([parent])))
-        self._follow_one(cause, draws, problem_id, onset, customer)
-
-    def _follow_one(self, cause: Cause, draws: dict[str, np.ndarray], problem_id: int, onset: float,
-                    customer: int) -> None:
-        """A follow-on problem sets off its own follow-on (a chain of causes: a -> b -> c), its
-        delay drawn now from a stream of its own."""
+                leaving = u_churn < chance
+            if leaving:
+                Wake(self.env, onset - self.env._now, self._quiet_onset,
+                     (onset, problem_id, cause.index, customer, 0.0, web, parent))
+            else:
+                self.quiet.append((np.array([onset]), np.array([problem_id]), np.array([cause.index]),
+                                   np.array([customer]), np.array([0.0]), np.array([web]), np.array([parent])))
         if float(draws["follow"][0]) < cause.follow_probability:
+            # a chain of causes (a -> b -> c): the follow-on's own follow-on, its delay from a stream of its own
             delay = float(cause.follow_delay.sample(cause.chain_delay_rng, 1)[0])
             Wake(self.env, max(onset + delay - self.env._now, 0.0), self._follow_on,
                  (problem_id, onset, cause.index, customer, 0.0))

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -53,11 +52,24 @@ class Target:
     """Maximum Erlang A abandonment, or ``None``."""
 
 
-@lru_cache(maxsize=65536)
+_NEEDED: dict[tuple, int] = {}
+"""Answers by ``(rate, aht_s, patience_s, target)``, shared by :func:`agents_needed` and
+:func:`agents_needed_for` (emptied when it holds 65,536)."""
+
+
+def _remember(key: tuple, answer: int) -> int:
+    if len(_NEEDED) >= 65536:
+        _NEEDED.clear()
+    _NEEDED[key] = answer
+    return answer
+
+
 def agents_needed(rate: float, aht_s: float, patience_s: float, target: Target, limit: int = 100_000) -> int:
     """The fewest agents on the phones meeting *target* for Poisson *rate* (per second), mean
     handle time *aht_s* and mean patience *patience_s* (``inf``: Erlang C)."""
-    return _fewest_agents(rate, aht_s, patience_s, target, 0, limit)
+    key = (rate, aht_s, patience_s, target)
+    answer = _NEEDED.get(key)
+    return answer if answer is not None else _remember(key, _fewest_agents(rate, aht_s, patience_s, target, 0, limit))
 
 
 def _fewest_agents(rate: float, aht_s: float, patience_s: float, target: Target, lower: int,
@@ -96,10 +108,6 @@ def _fewest_agents(rate: float, aht_s: float, patience_s: float, target: Target,
     return agents
 
 
-_NEEDED: dict[tuple, int] = {}
-"""Answers of :func:`agents_needed_for` by ``(rate, aht_s, patience_s, target)``."""
-
-
 def agents_needed_for(rates, aht_s: float, patience_s: float, target: Target) -> list[int]:
     """:func:`agents_needed` of each of *rates*, in about half the Erlang evaluations: the rates
     are taken in increasing order, and more demand never needs fewer agents (the service level
@@ -114,10 +122,7 @@ def agents_needed_for(rates, aht_s: float, patience_s: float, target: Target) ->
         key = (rate, aht_s, patience_s, target)
         answer = _NEEDED.get(key)
         if answer is None:
-            answer = _fewest_agents(rate, aht_s, patience_s, target, lower)
-            if len(_NEEDED) >= 65536:
-                _NEEDED.clear()
-            _NEEDED[key] = answer
+            answer = _remember(key, _fewest_agents(rate, aht_s, patience_s, target, lower))
         needed[index] = answer
         lower = max(lower, answer)
     return needed

@@ -57,7 +57,7 @@ class Recurring(Event):
 class Clock(Environment):
     """SimPy's environment, run by a leaner loop: :meth:`run` to a time processes the events
     in SimPy's order with :meth:`~simpy.core.Environment.step` inlined (a call saved per event,
-    about 2% of a run). Anything else (running to an event, or until nothing is left) is SimPy's
+    about 3% of a run). Anything else (running to an event, or until nothing is left) is SimPy's
     own :meth:`~simpy.core.Environment.run`."""
 
     def run(self, until=None):
