@@ -14,6 +14,7 @@ pure functions of uniform draws; :mod:`sim.journey` schedules the prompts.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -74,6 +75,7 @@ class IvrMenu:
                 continue
             bounds = [self.hangup, self.hangup + (1 - self.hangup) * self.zero_out]
             bounds += [bounds[1] + keep * value for value in row]
+            bounds[-1] = math.inf  # the last option takes the rest of [0, 1), rounding included
             self.outcomes.append((bounds, [HANG_UP, ZERO_OUT, *self.targets]))
 
 
@@ -142,4 +144,4 @@ def decide(menu: IvrMenu, reason: int, draw: float) -> str | Destination:
     """After *menu*'s prompt: ``HANG_UP``, ``ZERO_OUT`` or the chosen destination, from one uniform
     *draw* (hang-up first, then zero-out, then the options, each taking its share of [0, 1))."""
     bounds, outcomes = menu.outcomes[reason]
-    return outcomes[min(bisect.bisect_right(bounds, draw), len(bounds) - 1)]
+    return outcomes[bisect.bisect_right(bounds, draw)]

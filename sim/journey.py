@@ -266,6 +266,11 @@ class Journey:
         contacts report to it as they end, are handled, resolve or give up."""
         self.log_write = log.write
         """Writes a contact's row (and, with problems, adds the contact to its problem)."""
+        # the steps the hot path schedules, bound once: reading a method off the instance makes a
+        # new bound method at every read, two or three times per contact
+        for step in ("give_up", "hang_up", "wrapped_up", "_wrapped_up", "transfer", "dialled", "_retry",
+                     "contact_again"):
+            setattr(self, step, getattr(self, step))
 
     def attach_problems(self, problems) -> None:
         """Customers are modelled: contacts come from *problems* and report back to it."""
@@ -391,7 +396,7 @@ class Journey:
                 names.append(menu.name)
             t += menu.prompt()
             bounds, outcomes = menu.outcomes[reason]  # sim.ivr.decide, inlined
-            choice = outcomes[min(bisect_right(bounds, draw()), len(bounds) - 1)]
+            choice = outcomes[bisect_right(bounds, draw())]
             if choice is HANG_UP or choice is ZERO_OUT or choice.menu is None:
                 break
             menu = choice.menu

@@ -243,13 +243,27 @@ def build(scenario: Scenario, replication: int, trace: bool = False) -> tuple[En
 def simulate(scenario: Scenario, replication: int = 0, trace: bool = False) -> RunResult:
     """Run replication *replication* of *scenario* to its horizon."""
     env, journey, _ = build(scenario, replication, trace)
+    # The run makes no reference cycles worth collecting on the way, and the collector would walk
+    # every object in flight again and again: it is off during the run. What the run leaves alive is
+    # then frozen (set aside, not walked) until the result is built, so turning the collector back on
+    # does not walk the whole run's state at the next allocation (2-3% of a run).
     collecting = gc.isenabled()
     gc.disable()
     try:
         env.run(until=scenario.horizon)
     finally:
         if collecting:
+            gc.freeze()
             gc.enable()
+    try:
+        return _result(scenario, replication, env, journey)
+    finally:
+        if collecting:
+            gc.unfreeze()  # into the oldest generation, collected as usual from now on
+
+
+def _result(scenario: Scenario, replication: int, env, journey) -> RunResult:
+    """The run's tables, once the clock has reached the horizon."""
     journey.close(scenario.horizon, journey.arrivals.undelivered())
     prevention = None
     problems = journey.problems

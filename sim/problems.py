@@ -234,6 +234,11 @@ class Problems:
         ``(onset, id, cause, customer, acceptance draw, web, parent)``."""
         self._joined = np.asarray(self.population.joined)
         self._segment = self.population.segment
+        # the population's lists, read once per contact (each is updated in place, never replaced)
+        self._left = self.population.left
+        self._joined_at = self.population.joined
+        self._segment_acceptance = self.population.acceptance
+        self._patience_factor = self.population.patience_factor
         self._segment_codes = np.asarray(self.population.segment, dtype=np.int64)
         self._cause_arrays = {
             "contact_probability": np.array([c.contact_probability for c in self.causes], dtype=float),
@@ -487,18 +492,17 @@ class Problems:
         inlined), the customer calls, unless they left meanwhile."""
         (instant, _, problem_id, onset, cause_index, customer, u_accept, z, patience, u_resolve, u_visit,
          u_churn, parent) = item
-        population = self.population
-        left = population.left[customer]
-        if not population.joined[customer] <= onset < left:
+        left = self._left[customer]
+        if not self._joined_at[customer] <= onset < left:
             return
         cause = self.causes[cause_index]
-        segment = population.segment[customer]
-        keep = population.acceptance[segment]
+        segment = self._segment[customer]
+        keep = self._segment_acceptance[segment]
         if onset >= cause.fixed_at:
             keep *= cause.remaining
         if u_accept >= keep:
             return
-        factor = population.patience_factor[segment]
+        factor = self._patience_factor[segment]
         problem = Problem(problem_id, customer, cause, onset, parent, z, u_visit, u_churn, factor)
         self.open[problem_id] = problem
         if left <= instant:
