@@ -73,6 +73,12 @@ class _Dist(BaseModel):
     def mean_value(self) -> float:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
+    @property
+    def lowest_value(self) -> float:
+        """The lower end of what it can draw: 0 for the exponential, lognormal, gamma and Weibull,
+        whose draws come arbitrarily close to 0 (the discrete and bounded ones override it)."""
+        return 0.0
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` exact variates as a numpy array."""
         raise NotImplementedError  # pragma: no cover
@@ -202,6 +208,10 @@ class Constant(_Dist):
     def mean_value(self) -> float:
         return self.value
 
+    @property
+    def lowest_value(self) -> float:
+        return self.value
+
     def sample(self, rng, size):
         return np.full(size, self.value)
 
@@ -231,6 +241,10 @@ class Uniform(_Dist):
     def mean_value(self) -> float:
         return (self.low + self.high) / 2
 
+    @property
+    def lowest_value(self) -> float:
+        return self.low
+
     def sample(self, rng, size):
         return rng.uniform(self.low, self.high, size)
 
@@ -248,6 +262,10 @@ class Empirical(_Dist):
     @property
     def mean_value(self) -> float:
         return float(np.mean(self.values))
+
+    @property
+    def lowest_value(self) -> float:
+        return float(min(self.values))
 
     def sample(self, rng, size):
         return np.asarray(self.values, dtype=float)[rng.integers(0, len(self.values), size)]

@@ -682,6 +682,38 @@ class WebSelfService(Part):
     """Cost of one web resolution (FIGURES.md: $0.10 per self-service contact, Gartner)."""
 
 
+def _follow_on_cycle_problems(causes: dict[str, RootCause]) -> list:
+    """Follow-on cycles that could set off problems forever at one instant.
+
+    Each cause has at most one follow-on, so a problem starts one chain, never a tree. A cycle
+    (``a -> a``, ``a -> b -> a``) ends almost surely if one of its links has a probability below 1
+    (a geometric number of laps), and cannot run faster than one lap per the sum of its delays'
+    smallest values if that sum is positive (a number of laps linear in simulated time). A cycle
+    with every probability 1 and delays that can all be 0 (or come arbitrarily close: exponential,
+    lognormal, gamma, Weibull) has neither guarantee, and is rejected."""
+    problems: list = []
+    reported: set[str] = set()
+    for start in causes:
+        trail: list[str] = []
+        name: str | None = start
+        while name is not None and name in causes and name not in trail and name not in reported:
+            trail.append(name)
+            follow_on = causes[name].follow_on
+            name = follow_on.cause if follow_on is not None else None
+        if name is None or name not in trail:
+            continue  # the chain ends, leaves the catalogue, or joins a cycle already seen
+        cycle = trail[trail.index(name):]
+        reported.update(cycle)
+        links = [causes[member].follow_on for member in cycle]
+        if all(link.probability == 1 for link in links) and sum(link.delay.lowest_value for link in links) == 0:
+            shown = " -> ".join(cycle + [cycle[0]])
+            problems.append((("root_causes", cycle[0], "follow_on"),
+                             "a follow-on cycle that ends: a link with a probability below 1, or a delay that "
+                             "is never near 0 (constant, uniform with low > 0, empirical without 0) "
+                             f"(got {shown}: every probability 1, every delay can be 0)"))
+    return problems
+
+
 def _ivr_problems(ivr: Ivr, reasons: list[str], check_queue) -> list:
     """Cross-checks of the phone tree: names resolve, menus form no loop, and every reason that
     can reach a menu has a choice row there."""
@@ -940,6 +972,7 @@ class Scenario(Part):
                 problems.append((("root_causes", name, "follow_on", "cause"),
                                  f"a root cause: one of {', '.join(causes)} (got '{cause.follow_on.cause}')"
                                  f"{suggestion(cause.follow_on.cause, causes)}"))
+        problems.extend(_follow_on_cycle_problems(self.root_causes))
         for name, value in self.value_demand.items():
             check_reason(("value_demand", name, "reason"), value.reason)
         for name, incident in self.incidents.items():

@@ -434,6 +434,40 @@ agents: {a: {headcount: 1, serves: [billing], handle_time: {dist: constant, valu
     assert any(expected in line for line in error.value.lines), error.value.lines
 
 
+def test_follow_on_cycles_must_end():
+    head = """
+horizon: 10d
+customers: {count: 10}
+demand: {billing: {}}
+agents: {a: {headcount: 1, serves: [billing], handle_time: {dist: constant, value: 1m}}}
+root_causes:
+"""
+
+    def cycle(first_delay, second_delay, probability=1):
+        return head + (
+            f"  a: {{reason: billing, per_1000_per_day: 1, follow_on: {{cause: b, probability: {probability}, "
+            f"delay: {first_delay}}}}}\n"
+            f"  b: {{reason: billing, per_1000_per_day: 1, follow_on: {{cause: a, probability: 1, "
+            f"delay: {second_delay}}}}}\n")
+
+    zero, exponential = "{dist: constant, value: 0}", "{dist: exponential, mean: 1d}"
+    # every probability 1 and delays that can all be 0 (or come arbitrarily close): could never end
+    for text in (cycle(zero, zero), cycle(zero, exponential),
+                 head + "  a: {reason: billing, per_1000_per_day: 1, follow_on: {cause: a, probability: 1, "
+                        "delay: {dist: uniform, low: 0, high: 1d}}}\n"):
+        with pytest.raises(ScenarioError) as error:
+            load_text(text, "bad.yaml")
+        assert len(error.value.lines) == 1
+        assert error.value.lines[0].startswith("bad.yaml:7:")
+        assert "root_causes.a.follow_on: a follow-on cycle that ends: a link with a probability below 1, or a " \
+               "delay that is never near 0" in error.value.lines[0]
+        assert "(got a -> b -> a: every probability 1" in error.value.lines[0] or "(got a -> a:" in error.value.lines[0]
+    # a link below 1, or a delay with a positive smallest value, ends (or laps at most once per that time)
+    load_text(cycle(zero, zero, probability=0.5), "ok.yaml")
+    load_text(cycle(zero, "{dist: constant, value: 1h}"), "ok.yaml")
+    load_text(cycle(zero, "{dist: empirical, values: [1h, 2h]}"), "ok.yaml")
+
+
 def test_with_customers_demand_has_no_rates_of_its_own():
     text = """
 horizon: 10d
