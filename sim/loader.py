@@ -26,7 +26,7 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario import CrossCheckError, Scenario, Sweep, suggestion
+from sim.scenario import CrossCheckError, Scenario, Sweep, number_text, suggestion
 
 KeyPath = tuple[Union[str, int], ...]
 
@@ -326,8 +326,8 @@ def _got(value: Any) -> str:
         text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
     elif isinstance(value, str):
         text = repr(value)
-    elif isinstance(value, float) and value.is_integer() and math.isfinite(value):
-        text = str(int(value))
+    elif isinstance(value, float) and math.isfinite(value):
+        text = number_text(value)
     else:
         text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."

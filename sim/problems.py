@@ -45,7 +45,7 @@ from sim.churn import ChurnModel
 from sim.customers import AFTER_PROBLEM, SILENT, Population
 from sim.demand_clock import DemandClock
 from sim.records import NAN, Outcome, ProblemLog, ProblemOutcome
-from sim.scenario import Scenario
+from sim.scenario import MAX_RATE_PER_1000_PER_DAY, Scenario
 from sim.streams import Streams, uniforms
 from sim.units import DAY
 from sim.wakeups import Wake
@@ -287,7 +287,7 @@ class Problems:
             weights = np.array(list(template.reasons.values()), dtype=float)
             for number, born in enumerate(births.tolist(), start=1):
                 reason = names[int(rng.choice(len(names), p=weights / weights.sum()))]
-                rate = float(template.per_1000_per_day.sample(rng, 1)[0])
+                rate = min(float(template.per_1000_per_day.sample(rng, 1)[0]), MAX_RATE_PER_1000_PER_DAY)
                 preventable = bool(rng.random() < template.preventable)
                 name = f"new-{number}"
                 effort = float(template.fix_effort.sample(streams(f"fix_effort/{name}"), 1)[0])

@@ -40,6 +40,11 @@ from sim.units import format_duration
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*$")]
 """A name for a reason, queue, group or strategy: letters, digits, ``_ - .`` and spaces."""
 
+MAX_RATE_PER_1000_PER_DAY = 1e6
+"""Upper bound of every cause's rate (root causes, value demand, new causes' draws)."""
+_LOCATION_PARAMETERS = ("mean", "median", "scale", "value", "low", "high", "values")
+"""The parameters of a distribution that place its values (those that accept durations)."""
+
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 DayKey = Literal[DAY_KEYS]  # type: ignore[valid-type]
@@ -58,6 +63,13 @@ class CrossCheckError(ValueError):
     def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]):
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
+
+
+def number_text(value: float) -> str:
+    """A number as an error message shows it: ``1000000``, ``0.5``, ``1e+308``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) and abs(value) >= 1e15 else str(value)
 
 
 def suggestion(word: str, choices: list[str]) -> str:
@@ -561,7 +573,7 @@ class RootCause(Part):
 
     reason: Name
     """The contact reason its problems lead to (a key of ``demand``)."""
-    per_1000_per_day: Annotated[NonNegative, Field(le=1e6)]
+    per_1000_per_day: Annotated[NonNegative, Field(le=MAX_RATE_PER_1000_PER_DAY)]
     """Problems per 1000 active customers per day (on a day of weight 1)."""
     preventable: bool = True
     """Whether operations can fix it; a cause that is not preventable is never fixed."""
@@ -587,7 +599,7 @@ class ValueDemand(Part):
 
     reason: Name
     """The contact reason (a key of ``demand``)."""
-    per_1000_per_day: Annotated[NonNegative, Field(le=1e6)]
+    per_1000_per_day: Annotated[NonNegative, Field(le=MAX_RATE_PER_1000_PER_DAY)]
     """Requests per 1000 active customers per day (on a day of weight 1)."""
     contact_probability: Probability = 1.0
     """Chance a request leads to a contact (when not deflected on the web)."""
@@ -604,13 +616,51 @@ class NewCauses(Part):
     """The contact reasons new causes lead to, with relative weights."""
     per_1000_per_day: Distribution
     """Rate of a new cause, problems per 1000 active customers per day (a plain-number
-    distribution, e.g. ``{dist: lognormal, mean: 0.3, cv: 1}``)."""
+    distribution, e.g. ``{dist: lognormal, mean: 0.3, cv: 1}``; its values at most
+    :data:`MAX_RATE_PER_1000_PER_DAY`, and a draw above that counts as that)."""
     preventable: Probability = 1.0
     """Chance a new cause is preventable."""
     contact_probability: Probability = 0.7
     contact_delay: Distribution = Constant(value=0.0)
     fix_effort: Distribution = Constant(value=40 * 3600.0)
     fix_effectiveness: Probability = 0.8
+
+    @field_validator("per_1000_per_day", mode="before")
+    @classmethod
+    def _plain_numbers(cls, value):
+        # a distribution's location parameters accept durations ('3h' is 10800 s): not for a rate
+        problems = []
+        if isinstance(value, dict):
+            for key, given in value.items():
+                items = enumerate(given) if key == "values" and isinstance(given, list) else [(None, given)]
+                for index, item in items:
+                    if key in _LOCATION_PARAMETERS and isinstance(item, str):
+                        path = (key,) if index is None else (key, index)
+                        try:
+                            hint = f"; YAML reads it as text: write {float(item):.1e}"
+                        except ValueError:
+                            hint = ""
+                        problems.append((path, "a plain number (a rate per 1000 customers per day, not a "
+                                               f"duration or text{hint}) (got {item!r})"))
+        if problems:
+            raise CrossCheckError(problems)
+        return value
+
+    @field_validator("per_1000_per_day")
+    @classmethod
+    def _at_most(cls, value):
+        # the bound of root_causes.NAME.per_1000_per_day, on every parameter that places the values
+        problems = []
+        for key in _LOCATION_PARAMETERS:
+            given = getattr(value, key, None)
+            for index, item in (enumerate(given) if isinstance(given, list) else [(None, given)]):
+                if item is not None and item > MAX_RATE_PER_1000_PER_DAY:
+                    path = (key,) if index is None else (key, index)
+                    problems.append((path, f"must be <= {number_text(MAX_RATE_PER_1000_PER_DAY)} "
+                                           f"(got {number_text(item)})"))
+        if problems:
+            raise CrossCheckError(problems)
+        return value
 
 
 class Operations(Part):

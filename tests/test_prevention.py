@@ -422,6 +422,17 @@ def test_working_hours_count_only_open_time():
      "reason: billing}}\n", "incidents.o: exactly one of at (a scheduled incident) or per_30_days"),
     ("customers: {count: 10}\noperations: {tagging_accuracy: 1.5}\n",
      "operations.tagging_accuracy: must be <= 1 (got 1.5)"),
+    # new causes' rates: the root causes' bound, and plain numbers (a duration is not a rate)
+    ("customers: {count: 10}\nnew_causes: {per_30_days: 1, reasons: {billing: 1}, "
+     "per_1000_per_day: {dist: constant, value: 1000000000}}\n",
+     "bad.yaml:6:95: new_causes.per_1000_per_day.value: must be <= 1000000 (got 1000000000)"),
+    ("customers: {count: 10}\nnew_causes: {per_30_days: 1, reasons: {billing: 1}, "
+     "per_1000_per_day: {dist: empirical, values: [1, 2000000.0]}}\n",
+     "new_causes.per_1000_per_day.values[1]: must be <= 1000000 (got 2000000)"),
+    ("customers: {count: 10}\nnew_causes: {per_30_days: 1, reasons: {billing: 1}, "
+     "per_1000_per_day: {dist: lognormal, mean: 3h, cv: 1}}\n",
+     "bad.yaml:6:95: new_causes.per_1000_per_day.mean: a plain number (a rate per 1000 customers per day, "
+     "not a duration or text) (got '3h')"),
 ])
 def test_bad_prevention_input_gets_one_clear_line(extra, expected):
     text = """
@@ -432,6 +443,15 @@ agents: {a: {headcount: 1, serves: [billing], handle_time: {dist: constant, valu
     with pytest.raises(ScenarioError) as error:
         load_text(text, "bad.yaml")
     assert any(expected in line for line in error.value.lines), error.value.lines
+
+
+def test_a_new_cause_drawn_above_the_rate_bound_counts_at_the_bound():
+    text = base(horizon="1d", customers=1, extra="""
+new_causes: {per_30_days: 600, reasons: {billing: 1}, contact_probability: 0,
+             per_1000_per_day: {dist: lognormal, median: 300000, sigma: 3}}
+""")
+    causes = simulate(scenario_from(text), 0).prevention.causes
+    assert len(causes) > 5 and causes["per_1000_per_day"].max() == 1e6 > causes["per_1000_per_day"].min()
 
 
 def test_follow_on_cycles_must_end():
