@@ -30,6 +30,10 @@ from sim.scenario import CrossCheckError, Scenario, Sweep, number_text, suggesti
 
 KeyPath = tuple[Union[str, int], ...]
 
+RUN_WIDE = ("horizon", "warmup", "replications", "seed")
+"""Keys a strategy's patch may not change: strategies are compared replication by replication over
+the same window, on common random numbers."""
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -600,6 +604,14 @@ def load_text(text: str, source: str = "<scenario>", overrides=()) -> Study:
                 located.append(_locate(root, f"a mapping of keys to change (got {_kind(patch)})",
                                        False, {"values": document.values, "keys": document.keys},
                                        source))
+                continue
+            run_wide = [key for key in RUN_WIDE if key in patch]
+            for key in run_wide:
+                located.append(_locate(root + (key,), f"a run-wide setting: set it at the top level, not in a "
+                                       f"strategy (every strategy runs with the same {', '.join(RUN_WIDE)}) "
+                                       f"(got {_got(patch[key])})", True,
+                                       {"values": document.values, "keys": document.keys}, source))
+            if run_wide:
                 continue
             merged = copy.deepcopy(data)
             origins = {"values": dict(base_origins["values"]), "keys": dict(base_origins["keys"])}

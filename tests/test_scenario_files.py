@@ -86,11 +86,12 @@ def test_strategies_deep_merge_in_file_order():
 
 def test_set_overrides_base_before_patches_and_one_strategy_by_path():
     study = load_text(STRATEGIES, "s.yaml",
-                      ["agents.frontline.headcount=11", "strategies.staffed.seed=9", "horizon=5d"])
+                      ["agents.frontline.headcount=11", "strategies.staffed.service_level_threshold=30",
+                       "horizon=5d"])
     assert study.strategies["lean"].agents["frontline"].headcount == 11
     assert study.strategies["staffed"].agents["frontline"].headcount == 12  # patch wins
-    assert study.strategies["staffed"].seed == 9
-    assert study.strategies["lean"].seed == 7
+    assert study.strategies["staffed"].service_level_threshold == 30
+    assert study.strategies["lean"].service_level_threshold == 20
     assert all(s.horizon == 5 * 86400 for s in study.strategies.values())
 
 
@@ -155,6 +156,17 @@ BAD = [
      ["s.yaml:17:37: strategies.fast.agents.frontline.headcount: must be >= 0 (got -2)"]),
     (MINIMAL + "strategies: [a, b]\n",
      ["s.yaml:15:1: strategies: a mapping of strategy names to patches (got a list)"]),
+    # run-wide settings: strategies are compared over the same window, replication by replication
+    (MINIMAL + "strategies:\n  a: {}\n  b: {horizon: 5d, replications: 3}\n",
+     ["s.yaml:17:7: strategies.b.horizon: a run-wide setting: set it at the top level, not in a strategy "
+      "(every strategy runs with the same horizon, warmup, replications, seed) (got '5d')",
+      "s.yaml:17:20: strategies.b.replications: a run-wide setting: set it at the top level, not in a strategy "
+      "(every strategy runs with the same horizon, warmup, replications, seed) (got 3)"]),
+    (MINIMAL + "strategies:\n  a:\n    warmup: 2d\n    seed: 8\n",
+     ["s.yaml:17:5: strategies.a.warmup: a run-wide setting: set it at the top level, not in a strategy "
+      "(every strategy runs with the same horizon, warmup, replications, seed) (got '2d')",
+      "s.yaml:18:5: strategies.a.seed: a run-wide setting: set it at the top level, not in a strategy "
+      "(every strategy runs with the same horizon, warmup, replications, seed) (got 8)"]),
 ]
 
 
@@ -187,6 +199,12 @@ def test_several_mistakes_are_all_reported_in_file_order():
 ])
 def test_set_errors_name_the_option(override, expected):
     assert errors_of(MINIMAL, override) == [expected]
+
+
+def test_a_strategy_may_not_change_run_wide_settings_from_the_command_line():
+    assert errors_of(STRATEGIES, "strategies.staffed.seed=9") == [
+        "s.yaml: --set strategies.staffed.seed=9: strategies.staffed.seed: a run-wide setting: set it at the top "
+        "level, not in a strategy (every strategy runs with the same horizon, warmup, replications, seed) (got 9)"]
 
 
 def test_missing_and_unreadable_files(tmp_path):
