@@ -42,6 +42,10 @@ Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\- 
 
 MAX_RATE_PER_1000_PER_DAY = 1e6
 """Upper bound of every cause's rate (root causes, value demand, new causes' draws)."""
+MAX_HORIZON = 3650 * 86400.0
+"""Upper bound of ``horizon``: ten years."""
+MIN_REPLAN_EVERY = 7 * 86400.0
+"""Lower bound of ``staffing.replan_every``: a week, every half-hour of the week seen once."""
 _LOCATION_PARAMETERS = ("mean", "median", "scale", "value", "low", "high", "values")
 """The parameters of a distribution that place its values (those that accept durations)."""
 
@@ -437,7 +441,18 @@ class StaffingTarget(Part):
     roster is planned anew (the staffing calculator, Erlang A) for the volume and handle time seen
     in the last period, to hold this target."""
     replan_every: PositiveSeconds = 30 * 86400.0
-    """How often rosters are re-planned (``policy: replan``; default monthly)."""
+    """How often rosters are re-planned (``policy: replan``; default monthly); at least
+    :data:`MIN_REPLAN_EVERY`, a week: a re-plan plans every half-hour of the week from the last
+    period, and a shorter period would leave half-hours it never saw, planned for nobody."""
+
+    @field_validator("replan_every")
+    @classmethod
+    def _a_week_at_least(cls, value: float) -> float:
+        if value < MIN_REPLAN_EVERY:
+            raise ValueError(f"must be >= {format_duration(MIN_REPLAN_EVERY)}: a re-plan plans every half-hour of "
+                             "the week from the last period, and a shorter one leaves half-hours unseen "
+                             f"(got {format_duration(value)})")
+        return value
 
 
 class Costs(Part):
@@ -520,7 +535,8 @@ class WordOfMouth(Part):
     American Express 2012)."""
 
     share_who_tell: Probability = 0.56
-    people_reached: NonNegative = 24.0
+    people_reached: Annotated[NonNegative, Field(le=1000)] = 24.0
+    """People each teller reaches (at most 1000)."""
 
 
 class Churn(Part):
@@ -883,7 +899,8 @@ class Scenario(Part):
     description: str = ""
     """Free text for reports."""
     horizon: PositiveSeconds
-    """Simulated time; flow metrics count contacts arriving in [warmup, horizon)."""
+    """Simulated time; flow metrics count contacts arriving in [warmup, horizon); at most
+    :data:`MAX_HORIZON`, ten years."""
     warmup: NonNegativeSeconds = 0.0
     """Time simulated before measuring starts, so the queue is in its steady state."""
     replications: Annotated[int, Field(ge=1)] = 10
@@ -937,6 +954,13 @@ class Scenario(Part):
     """Web self-service that deflects value demand."""
     churn: Churn | None = None
     """How customers leave (needs ``customers``); omitted: nobody leaves."""
+
+    @field_validator("horizon")
+    @classmethod
+    def _ten_years_at_most(cls, value: float) -> float:
+        if value > MAX_HORIZON:
+            raise ValueError(f"must be <= {format_duration(MAX_HORIZON)}, ten years (got {format_duration(value)})")
+        return value
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

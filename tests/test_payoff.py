@@ -9,7 +9,7 @@ import pytest
 
 from sim.churn import ChurnModel, churn_probability
 from sim.customers import AFTER_PROBLEM, BASELINE, MONTH, SILENT
-from sim.loader import load_study, load_text
+from sim.loader import ScenarioError, load_study, load_text
 from sim.metrics import COST_COMPONENTS, break_even_day, measure
 from sim.model import simulate
 from sim.problems import Problem
@@ -221,6 +221,21 @@ def test_replanned_staffing_tracks_a_step_change_in_demand_within_one_period():
     daily = measure(result, "x").daily
     assert daily.loc[daily["day"].between(35, 55), "rostered_agents"].mean() == pytest.approx(hours_before / 168, rel=0.1)
     assert daily.loc[daily["day"].between(65, 85), "rostered_agents"].mean() == pytest.approx(hours_after / 168, rel=0.1)
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("staffing.replan_every=1d",
+     "test.yaml: --set staffing.replan_every=1d: staffing.replan_every: must be >= 7d: a re-plan plans every "
+     "half-hour of the week from the last period, and a shorter one leaves half-hours unseen (got 1d)"),
+    ("churn.word_of_mouth.people_reached=1.0e+308",
+     "test.yaml: --set churn.word_of_mouth.people_reached=1.0e+308: churn.word_of_mouth.people_reached: "
+     "must be <= 1000 (got 1e+308)"),
+])
+def test_bad_payoff_input_gets_one_clear_line(override, expected):
+    with pytest.raises(ScenarioError) as error:
+        scenario_from(STEP, override)
+    assert error.value.lines == [expected]
+    scenario_from(STEP, "staffing.replan_every=7d", "churn.word_of_mouth.people_reached=1000")  # the bounds
 
 
 def test_fixed_staffing_keeps_its_roster():

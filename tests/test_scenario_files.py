@@ -120,6 +120,8 @@ BAD = [
     (MINIMAL.replace("horizon: 20d", "horizon: 20 days"),
      ["s.yaml:2:10: horizon: a duration: seconds, or a number with a unit s, m, h, d, w "
       "(like 45s, 5m, 2.5h, 30d) (got '20 days')"]),
+    (MINIMAL.replace("horizon: 20d", "horizon: 100000000d"),
+     ["s.yaml:2:10: horizon: must be <= 3650d, ten years (got 100000000d)"]),
     (MINIMAL.replace("warmup: 1d", "warmup: 21d"),
      ["s.yaml:3:9: warmup: must be shorter than the horizon (20d) (got 21d)"]),
     (MINIMAL.replace("serves: [general]", "serves: [genral]"),
