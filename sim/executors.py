@@ -39,9 +39,11 @@ class ExecutorError(Exception):
     """The executor cannot be used (exit status 2); the message is one line."""
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C is the main process's to handle."""
+def ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the main process's to handle, and SIGTERM (how it ends a worker,
+    :func:`stop_pool`) ends the worker quietly, whatever handler it inherited from the main process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class LocalExecutor:
@@ -66,7 +68,7 @@ class LocalExecutor:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         executor = ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)), mp_context=context,
-                                       initializer=_ignore_interrupts)
+                                       initializer=ignore_interrupts)
         finished = False
         try:
             # at most two tasks queued per worker: cancelling on Ctrl-C is immediate, and memory stays flat
@@ -99,16 +101,18 @@ class LocalExecutor:
             if finished:
                 executor.shutdown(wait=True)
             else:
-                _stop(executor)
+                stop_pool(executor)
 
 
-def _stop(executor: ProcessPoolExecutor) -> None:
+def stop_pool(executor: ProcessPoolExecutor) -> None:
     """Cancel queued tasks and end the worker processes now (their running tasks are dropped)."""
+    # the processes are taken first: shutdown() forgets them
+    processes = list((getattr(executor, "_processes", None) or {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
+    for process in processes:
         if process.is_alive():
             process.terminate()
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
+    for process in processes:
         process.join(timeout=5)
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.executors import ignore_interrupts, stop_pool
 from sim.loader import Study
 from sim.metrics import (CAUSE_MONTH_COLUMNS, FIX_COLUMNS, FLOW_COLUMNS, GROUP_COLUMNS, INTRADAY_COLUMNS,
                          OCCUPANCY_COLUMNS, PLAN_COLUMNS, QUEUE_COLUMNS, ROOT_CAUSE_COLUMNS, SUMMARY_COLUMNS,
@@ -153,15 +154,26 @@ def run_tasks(tasks: list[Task], jobs: int, progress=None) -> list[Measured]:
                 progress()
         return results
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context)
+    # Ctrl-C is the main process's to handle: workers ignore it and are ended by it
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=ignore_interrupts)
     try:
         futures = [pool.submit(run_task, task) for task in tasks]
         for future in futures:
-            future.add_done_callback(lambda _: progress and progress())
+            # (a task cancelled or failed when the run stops is not one more done)
+            future.add_done_callback(lambda done: progress and not done.cancelled() and done.exception() is None
+                                     and progress())
+        pending = set(futures)
+        while pending:
+            # a timed wait: the signal of a Ctrl-C may reach another thread of this process, and only
+            # the main thread raises KeyboardInterrupt, when it next runs (not while it waits untimed)
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    future.result()
         results = [future.result() for future in futures]
     except BaseException:
-        # Ctrl-C or a failed task: drop the queued tasks and do not wait for the running ones.
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Ctrl-C or a failed task: drop the queued tasks and end the running ones now (not at exit).
+        stop_pool(pool)
         raise
     pool.shutdown()
     return results

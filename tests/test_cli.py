@@ -158,6 +158,32 @@ def test_interrupt_or_failure_leaves_no_folder(cli, small, tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == [small]
 
 
+@pytest.mark.parametrize("whole_group", [False, True], ids=["to the process", "to its group (a terminal)"])
+def test_ctrl_c_stops_a_run_at_once_and_writes_nothing(tmp_path, whole_group):
+    import signal
+    import time
+
+    long = tmp_path / "long.yaml"  # four replications of about a minute each
+    long.write_text(SMALL.replace("horizon: 3d", "horizon: 3000d").replace("replications: 3", "replications: 2"))
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "run", str(long), "--out", str(out),
+                                "--jobs", "2", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(4)  # started, validated, the workers busy
+    assert process.poll() is None
+    sent = time.monotonic()
+    if whole_group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)  # the workers do not see it: the run must end them
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 3
+    assert process.returncode == 130
+    assert stderr.decode().strip() == "interrupted: nothing was written"
+    assert list(tmp_path.iterdir()) == [long]
+
+
 def test_failure_while_writing_removes_the_staging_folder(tmp_path):
     from sim.outputs import write_folder
 
