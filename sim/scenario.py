@@ -28,6 +28,7 @@ The smallest useful scenario (the Erlang A textbook queue)::
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -1056,6 +1057,20 @@ class Scenario(Part):
                 check_reason(("new_causes", "reasons", reason), reason)
             if sum(self.new_causes.reasons.values()) <= 0:
                 problems.append((("new_causes", "reasons"), "weights not all zero (got all zero)"))
+        # one name per cause: root causes, value demand, incidents and new defects share the outputs' rows
+        catalogues = {"root_causes": self.root_causes, "value_demand": self.value_demand, "incidents": self.incidents}
+        first_place: dict[str, str] = {}
+        for key, members in catalogues.items():
+            for name in members:
+                if name in first_place:
+                    problems.append(((key, name), "a name no other cause has: root_causes, value_demand and "
+                                                  "incidents share the outputs' rows by name (got "
+                                                  f"'{name}', also {first_place[name]}.{name})"))
+                else:
+                    first_place[name] = key
+                if self.new_causes is not None and re.fullmatch(r"new-\d+", name):
+                    problems.append(((key, name), "a name not of the form new-<number>: new_causes names the "
+                                                  f"defects it creates new-1, new-2, ... (got '{name}')"))
         for reason in self.web_self_service.deflection:
             check_reason(("web_self_service", "deflection", reason), reason)
         population = {"root_causes": self.root_causes, "value_demand": self.value_demand,

@@ -422,6 +422,19 @@ def test_working_hours_count_only_open_time():
      "reason: billing}}\n", "incidents.o: exactly one of at (a scheduled incident) or per_30_days"),
     ("customers: {count: 10}\noperations: {tagging_accuracy: 1.5}\n",
      "operations.tagging_accuracy: must be <= 1 (got 1.5)"),
+    # one name per cause across the catalogues, none like the names new defects get
+    ("customers: {count: 10}\nroot_causes: {x: {reason: billing, per_1000_per_day: 1}}\n"
+     "value_demand: {x: {reason: billing, per_1000_per_day: 1}}\n",
+     "bad.yaml:7:16: value_demand.x: a name no other cause has: root_causes, value_demand and incidents share "
+     "the outputs' rows by name (got 'x', also root_causes.x)"),
+    ("customers: {count: 10}\nvalue_demand: {x: {reason: billing, per_1000_per_day: 1}}\n"
+     "incidents: {x: {at: 1d, duration: 1h, affected: 0.1, reason: billing}}\n",
+     "bad.yaml:7:13: incidents.x: a name no other cause has: root_causes, value_demand and incidents share "
+     "the outputs' rows by name (got 'x', also value_demand.x)"),
+    ("customers: {count: 10}\nroot_causes: {new-3: {reason: billing, per_1000_per_day: 1}}\n"
+     "new_causes: {per_30_days: 1, reasons: {billing: 1}, per_1000_per_day: {dist: constant, value: 1}}\n",
+     "bad.yaml:6:15: root_causes.new-3: a name not of the form new-<number>: new_causes names the defects it "
+     "creates new-1, new-2, ... (got 'new-3')"),
     # new causes' rates: the root causes' bound, and plain numbers (a duration is not a rate)
     ("customers: {count: 10}\nnew_causes: {per_30_days: 1, reasons: {billing: 1}, "
      "per_1000_per_day: {dist: constant, value: 1000000000}}\n",
