@@ -130,11 +130,24 @@ def _position(node: yaml.Node, shown: KeyPath) -> Origin:
     return Origin(node.start_mark.line + 1, node.start_mark.column + 1, shown)
 
 
+def _unreadable(error: yaml.reader.ReaderError, text: str, source: str) -> ScenarioError:
+    """A character YAML does not allow (a NUL byte, a control character), located in the file."""
+    before = text[:error.position]
+    line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+    return ScenarioError([f"{source}:{line}:{column}: not valid YAML: printable characters only "
+                          f"(got #x{error.character:04x})"])
+
+
 def _parse(text: str, source: str) -> _Document:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise _unreadable(error, text, source) from None
     try:
         try:
             root = loader.get_single_node()
+        except yaml.reader.ReaderError as error:
+            raise _unreadable(error, text, source) from None
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -281,6 +294,9 @@ def _apply_set(document: _Document, expression: str, source: str) -> None:
         if isinstance(target, dict) and target.get(part) is None:
             target[part] = {}
             target = target[part]
+            # a mapping this option made: a mistake in it is the option's, not the file's
+            made = path[:depth + 1]
+            document.values[made] = document.keys[made] = Origin(None, None, made, option=expression)
         elif isinstance(target, dict) and isinstance(target[part], (dict, list)):
             target = target[part]
         elif isinstance(target, list) and isinstance(part, int) and part < len(target):
@@ -389,6 +405,19 @@ def _label_kind(element: str) -> str:
 def _clean_location(loc: tuple) -> tuple[KeyPath, type[BaseModel] | None, tuple | None]:
     """Drop pydantic's union labels from *loc*. Returns the key path, the model class the path ends
     in (if one), and ``(union path, member kind)`` for the first union branch the location took."""
+    path, candidates, branch = _walk(loc)
+    models = [m for m in candidates if isinstance(m, type) and issubclass(m, BaseModel)]
+    return path, (models[0] if len(models) == 1 else None), branch
+
+
+def _expects_distribution(loc: tuple) -> bool:
+    """Does *loc* lead to a distribution (a union of models tagged by ``dist``)?"""
+    candidates = _walk(loc)[1]
+    return bool(candidates) and all(_model_tag(member) for member in candidates)
+
+
+def _walk(loc: tuple) -> tuple[KeyPath, list[Any], tuple | None]:
+    """:func:`_clean_location`'s walk: the key path, the types it may end in, the first union branch."""
     path: list[str | int] = []
     candidates: list[Any] = [Scenario]
     branch = None
@@ -417,8 +446,7 @@ def _clean_location(loc: tuple) -> tuple[KeyPath, type[BaseModel] | None, tuple 
             elif typing.get_origin(member) is list:
                 following.extend(_unwrap(typing.get_args(member)[0]))
         candidates = following
-    models = [m for m in candidates if isinstance(m, type) and issubclass(m, BaseModel)]
-    return tuple(path), (models[0] if len(models) == 1 else None), branch
+    return tuple(path), candidates, branch
 
 
 def _matches_kind(value: Any, kind: str) -> bool:
@@ -498,7 +526,14 @@ def _message(error: dict, given: Any) -> tuple[str, bool, KeyPath]:
     return message, False, ()
 
 
-def _validate(data: dict, origins: dict, source: str, label: str | None) -> tuple[Scenario | None, list[tuple]]:
+def _not_a_distribution(given: Any) -> str:
+    """What to write instead of a bare value where a distribution is expected (``fix_effort: 40h``)."""
+    example = given if isinstance(given, (str, int, float)) and not isinstance(given, bool) else "5m"
+    return f"a distribution such as {{dist: constant, value: {example}}} (got {_got(given)})"
+
+
+def _validate(data: dict, origins: dict, source: str, label: str | None,
+              base: dict | None = None) -> tuple[Scenario | None, list[tuple]]:
     try:
         return Scenario.model_validate(data), []
     except ValidationError as failure:
@@ -513,6 +548,8 @@ def _validate(data: dict, origins: dict, source: str, label: str | None) -> tupl
                     plain.append((where, message, isinstance(_lookup(data, where), (dict, list))))
                 continue
             extra, message, at_key = _describe(error, _lookup(data, path))
+            if error["type"] in ("model_type", "model_attributes_type") and _expects_distribution(tuple(error["loc"])):
+                message = _not_a_distribution(_lookup(data, path))
             where = path + extra
             at_key = at_key or isinstance(_lookup(data, where), (dict, list))
             if branch is None:
@@ -521,7 +558,31 @@ def _validate(data: dict, origins: dict, source: str, label: str | None) -> tupl
                 unions.setdefault(branch[0], []).append((branch[1], where, message, at_key))
         for union_path, errors in unions.items():
             plain.extend(_union_problems(union_path, errors, _lookup(data, union_path)))
+        if base is not None:
+            plain = _misspelt_members(plain, base)
         return None, [_locate(where, message, at_key, origins, source) for where, message, at_key in plain]
+
+
+def _misspelt_members(plain: list[tuple[KeyPath, str, bool]], base: dict) -> list[tuple[KeyPath, str, bool]]:
+    """A member a strategy's patch names that the base does not have (``incidents.outgae``), close to
+    one it has, and lacking required keys: one line with a did-you-mean instead of one per key."""
+    missing: dict[KeyPath, list[str]] = {}
+    for where, message, _ in plain:
+        if message == "required (missing)" and len(where) >= 3:
+            missing.setdefault(where[:-1], []).append(str(where[-1]))
+    misspelt: dict[KeyPath, str] = {}
+    for member, keys in missing.items():
+        members = _lookup(base, member[:-1])
+        if isinstance(members, dict) and members and member[-1] not in members:
+            names = [str(name) for name in members]
+            close = suggestion(str(member[-1]), names)
+            if close:
+                misspelt[member] = (f"an existing member of {_show(member[:-1])}: one of {', '.join(names)} "
+                                    f"(got '{member[-1]}'){close}; a new member would need {', '.join(keys)}")
+    if not misspelt:
+        return plain
+    kept = [item for item in plain if not (item[1] == "required (missing)" and item[0][:-1] in misspelt)]
+    return kept + [(member, message, True) for member, message in misspelt.items()]
 
 
 def _union_problems(path: KeyPath, errors: list[tuple[str, KeyPath, str, bool]], raw: Any) -> list[tuple]:
@@ -588,8 +649,12 @@ def load_text(text: str, source: str = "<scenario>", overrides=()) -> Study:
     if raw_strategies is None:
         runs.append(("base", data, base_origins))
     elif not isinstance(raw_strategies, dict) or not raw_strategies:
-        located.append(_locate(("strategies",), "a mapping of strategy names to patches "
-                               f"(got {_kind(raw_strategies)})", True,
+        if isinstance(raw_strategies, dict):
+            message = ("at least one strategy: a mapping of strategy names to patches (leave strategies out to "
+                       "run the scenario once as base) (got an empty mapping)")
+        else:
+            message = f"a mapping of strategy names to patches (got {_kind(raw_strategies)})"
+        located.append(_locate(("strategies",), message, True,
                                {"values": document.values, "keys": document.keys}, source))
     else:
         for name, patch in raw_strategies.items():
@@ -624,7 +689,7 @@ def load_text(text: str, source: str = "<scenario>", overrides=()) -> Study:
         located.extend(problems)
     strategies: dict[str, Scenario] = {}
     for name, merged, origins in runs:
-        scenario, problems = _validate(merged, origins, source, name)
+        scenario, problems = _validate(merged, origins, source, name, base=data)
         located.extend(problems)
         if scenario is not None:
             strategies[name] = scenario

@@ -112,6 +112,16 @@ def test_bad_scenario_exits_2_and_writes_nothing(cli, tmp_path):
     assert list(tmp_path.iterdir()) == [bad]
 
 
+def test_a_nul_byte_is_bad_input_not_a_failure(cli, tmp_path):
+    bad = tmp_path / "nul.yaml"
+    bad.write_bytes(SMALL.encode().replace(b"name: small", b"name: sm\x00all"))
+    for command in ("run", "validate"):
+        status, _, stderr = cli(command, bad, *(["--out", tmp_path / "out"] if command == "run" else []))
+        assert status == 2
+        assert stderr.strip() == f"{bad}:1:9: not valid YAML: printable characters only (got #x0000)"
+    assert list(tmp_path.iterdir()) == [bad]
+
+
 def test_existing_folder_not_ours_is_left_alone(cli, small, tmp_path):
     out = tmp_path / "precious"
     out.mkdir()

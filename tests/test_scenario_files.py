@@ -158,6 +158,20 @@ BAD = [
      ["s.yaml:17:37: strategies.fast.agents.frontline.headcount: must be >= 0 (got -2)"]),
     (MINIMAL + "strategies: [a, b]\n",
      ["s.yaml:15:1: strategies: a mapping of strategy names to patches (got a list)"]),
+    (MINIMAL + "strategies: {}\n",
+     ["s.yaml:15:1: strategies: at least one strategy: a mapping of strategy names to patches (leave strategies "
+      "out to run the scenario once as base) (got an empty mapping)"]),
+    # a bare value where a distribution is expected says how to write one
+    (MINIMAL.replace("{dist: exponential, mean: 2m}", "2m"),
+     ["s.yaml:14:11: patience: a distribution such as {dist: constant, value: 2m} (got '2m')"]),
+    (MINIMAL.replace("{dist: exponential, mean: 5m}", "300"),
+     ["s.yaml:13:18: agents.frontline.handle_time: a distribution such as {dist: constant, value: 300} (got 300)"]),
+    # a misspelt member in a strategy: a did-you-mean, not a line per key a new member would need
+    (MINIMAL + "strategies:\n  a: {}\n  b: {agents: {frontlin: {headcount: 12}}}\n",
+     ["s.yaml:17:16: strategies.b.agents.frontlin: an existing member of agents: one of frontline "
+      "(got 'frontlin') (did you mean 'frontline'?); a new member would need serves, handle_time"]),
+    # a character YAML does not allow, located
+    ("horizon: 20d\x00\n", ["s.yaml:1:13: not valid YAML: printable characters only (got #x0000)"]),
     # run-wide settings: strategies are compared over the same window, replication by replication
     (MINIMAL + "strategies:\n  a: {}\n  b: {horizon: 5d, replications: 3}\n",
      ["s.yaml:17:7: strategies.b.horizon: a run-wide setting: set it at the top level, not in a strategy "
@@ -198,6 +212,9 @@ def test_several_mistakes_are_all_reported_in_file_order():
     ("strategies.nope.seed=1",
      "s.yaml: --set strategies.nope.seed=1: strategies.NAME.key with NAME one of (no strategies) (got 'strategies.nope')"),
     ("horizon.value=3", "s.yaml: --set horizon.value=3: horizon: cannot set a key inside str '20d'"),
+    ("foo.bar=1", f"s.yaml: --set foo.bar=1: foo: unknown key; allowed: {', '.join(Scenario.model_fields)}"),
+    ("agents.frontline.hold.probability=0.5",
+     "s.yaml: --set agents.frontline.hold.probability=0.5: agents.frontline.hold.duration: required (missing)"),
 ])
 def test_set_errors_name_the_option(override, expected):
     assert errors_of(MINIMAL, override) == [expected]
@@ -214,6 +231,11 @@ def test_missing_and_unreadable_files(tmp_path):
         load_study(tmp_path / "nope.yaml")
     with pytest.raises(ScenarioError, match="is a folder"):
         load_study(tmp_path)
+    nul = tmp_path / "nul.yaml"
+    nul.write_bytes(MINIMAL.encode() + b"\x00")
+    with pytest.raises(ScenarioError) as caught:
+        load_study(nul)
+    assert caught.value.lines == [f"{nul}:15:1: not valid YAML: printable characters only (got #x0000)"]
     binary = tmp_path / "b.yaml"
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(ScenarioError, match="not a text file"):
