@@ -223,7 +223,8 @@ def staffed_seconds(steps: list[tuple[float, int, int]], edges: np.ndarray) -> t
 def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Busy seconds of intervals ``[starts, ends)`` within each bin of *edges* (vectorised: the
     busy area up to x is the sum of (x - start) over started intervals minus (x - end) over
-    ended ones). *starts* and *ends* are each sorted (see :class:`_BusyIntervals`)."""
+    ended ones). *starts* and *ends* are each sorted (see :class:`_BusyIntervals`). The two areas are
+    large sums; their difference strays a hair below 0 where nobody was busy, so it is clipped at 0."""
     edges = np.asarray(edges, dtype=float)
 
     def area(points: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -231,7 +232,7 @@ def busy_seconds(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
         prefix = np.concatenate(([0.0], np.cumsum(points)))
         return count * x - prefix[count]
 
-    return np.diff(area(starts, edges) - area(ends, edges))
+    return np.maximum(np.diff(area(starts, edges) - area(ends, edges)), 0.0)
 
 
 # ------------------------------------------------------------------------------------ measures
@@ -246,6 +247,15 @@ def _waits(contacts: pd.DataFrame) -> np.ndarray:
 
 def _safe(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else math.nan
+
+
+def _occupancy(busy, on_duty):
+    """Busy over on-duty agent time, in [0, 1] (the integrals' rounding strays a hair outside it, and
+    a hair of busy time where nobody was on duty made +-inf); NaN where nobody was on duty."""
+    busy, on_duty = np.asarray(busy, dtype=float), np.asarray(on_duty, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(on_duty > 0, np.clip(busy / on_duty, 0.0, 1.0), np.nan)
+    return float(ratio) if ratio.ndim == 0 else ratio
 
 
 def _mean(values) -> float:
@@ -366,7 +376,7 @@ def measure(result: RunResult, strategy: str) -> Measured:
             "answered": len(firsts),
             "asa_s": _mean(waits),
             "service_level": _safe(np.sum(waits <= threshold), len(firsts)),
-            "occupancy": _safe(busy, on_duty[0]),
+            "occupancy": _occupancy(busy, on_duty[0]),
             "rostered_hours": rostered[0] / HOUR, "on_duty_hours": on_duty[0] / HOUR,
             "conversations": len(talks),
             "talk_hours": talks["talk_s"].sum() / HOUR, "hold_hours": talks["hold_s"].sum() / HOUR,
@@ -402,7 +412,7 @@ def measure(result: RunResult, strategy: str) -> Measured:
         **{key: flow[key] for key in ("p_wait", "asa_s", "mean_wait_s", "p90_wait_s", "p95_wait_s",
                                        "service_level", "aht_s", "mean_talk_s", "mean_hold_s",
                                        "mean_acw_s")},
-        "occupancy": _safe(busy_total, on_duty_total),
+        "occupancy": _occupancy(busy_total, on_duty_total),
         "fte_rostered": rostered_total / HOUR / (scenario.staffing.fte_hours_per_week * weeks),
         "fcr": float(problems.mean()) if problem_count else math.nan,
         "contacts_per_problem": _safe(len(measured), problem_count),
@@ -567,6 +577,7 @@ def _beyond_the_phone(result: RunResult, measured: pd.DataFrame, linked: pd.Data
         # each problem's first contact to the end of the contact that resolved it
         resolving = measured["resolved"].to_numpy() == 1
         first = measured.groupby("problem", sort=False)["t_arrive"].min()
+        figures["failure_demand_share"] = _safe(0, len(measured))  # no causes: none of the contacts, if any
         figures["mean_time_to_resolution_h"] = _mean(
             (measured["t_end"].to_numpy()[resolving]
              - first.reindex(measured["problem"].to_numpy()[resolving]).to_numpy()) / HOUR)
@@ -590,7 +601,7 @@ def _beyond_the_phone(result: RunResult, measured: pd.DataFrame, linked: pd.Data
         problems=len(window),
         silent_problems=int(np.sum(outcome == ProblemOutcome.SILENT)),
         follow_on_problems=int(np.sum(window["parent"].to_numpy() >= 0)),
-        failure_demand_share=_safe(np.sum(kind != 0), len(kind)) if len(kind) else 0.0,
+        failure_demand_share=_safe(np.sum(kind != 0), len(kind)),
         mean_time_to_resolution_h=_mean((window["t_end"] - window["t_onset"]).to_numpy()[resolved] / HOUR),
         web_deflected=web,
         field_visits=len(visits_in),
@@ -751,7 +762,7 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, busy_interv
         cost["transition"][0] = costs.transition
     churned = np.zeros(count)
     problems = _per_bin(day_of, count, ~measured["problem"].duplicated().to_numpy())
-    failure_share = np.zeros(count)
+    failure = np.zeros(len(measured), dtype=bool)  # no causes: no contact is about failure demand
     fixes_completed = np.zeros(count)
     open_causes = np.zeros(count)
     prevention = result.prevention
@@ -760,8 +771,6 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, busy_interv
         onset_day = (log["t_onset"].to_numpy() // DAY).astype(np.int64) - first_day
         problems = _per_bin(onset_day, count)
         failure = (linked["kind"].to_numpy() != 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            failure_share = np.nan_to_num(_per_bin(day_of, count, failure) / _per_bin(day_of, count))
         fixes = prevention.fixes
         if len(fixes):
             finished = fixes["finished_s"].to_numpy()
@@ -790,6 +799,7 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, busy_interv
         left, _, _, _ = _churned(result)
         churned = _per_bin((left // DAY).astype(np.int64) - first_day, count)
     with np.errstate(invalid="ignore", divide="ignore"):
+        failure_share = _per_bin(day_of, count, failure) / _per_bin(day_of, count)  # NaN on a day without contacts
         table = pd.DataFrame({
             "strategy": strategy,
             "replication": result.replication,
@@ -801,7 +811,7 @@ def _daily(result: RunResult, strategy: str, measured: pd.DataFrame, busy_interv
                                   & ~answered).astype(int),
             "asa_s": _per_bin(day_of, count, answered, np.nan_to_num(waits)) / answered_count,
             "service_level": _per_bin(day_of, count, answered & (waits <= threshold)) / offered_count,
-            "occupancy": busy / on_duty,
+            "occupancy": _occupancy(busy, on_duty),
             "problems": problems.astype(int),
             "failure_demand_share": failure_share,
             "fixes_completed": fixes_completed.astype(int),
@@ -875,7 +885,7 @@ def combine_intraday(parts: list[pd.DataFrame]) -> pd.DataFrame:
             "service_level": pooled["within"] / pooled["offered"],
             "rostered": pooled["rostered_s"] / pooled["measured_s"],
             "on_duty": pooled["on_duty_s"] / pooled["measured_s"],
-            "occupancy": pooled["busy_s"] / pooled["on_duty_s"],
+            "occupancy": _occupancy(pooled["busy_s"], pooled["on_duty_s"]),
         })
     return table[INTRADAY_COLUMNS]
 
@@ -1059,8 +1069,7 @@ def _occupancy_sums(result: RunResult, strategy: str, busy_intervals: _BusyInter
     parts = []
     for code, name in enumerate(scenario.agents):
         rostered, on_duty = staffed_seconds(result.staffing[name], edges)
-        # (the areas' difference leaves a rounding error of about 1e-12 s in idle half-hours)
-        busy = np.maximum(busy_intervals.seconds(edges, code), 0.0)
+        busy = busy_intervals.seconds(edges, code)
         parts.append(pd.DataFrame({
             "strategy": strategy, "group": name, "half_hour_of_week": np.arange(slots),
             "measured_s": measured_s, "rostered_s": fold(rostered), "on_duty_s": fold(on_duty),
@@ -1085,7 +1094,7 @@ def combine_occupancy(parts: list[pd.DataFrame]) -> pd.DataFrame:
             "rostered": pooled["rostered_s"] / pooled["measured_s"],
             "on_duty": pooled["on_duty_s"] / pooled["measured_s"],
             "busy": pooled["busy_s"] / pooled["measured_s"],
-            "occupancy": (pooled["busy_s"] / pooled["on_duty_s"]).where(pooled["on_duty_s"] > 0),
+            "occupancy": _occupancy(pooled["busy_s"], pooled["on_duty_s"]),
         })
     return table[OCCUPANCY_COLUMNS]
 

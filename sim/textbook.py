@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sim.distributions import Exponential
 from sim.erlang import QueueFigures, erlang_a, erlang_c
-from sim.scenario import Scenario
+from sim.scenario import Calendar, Scenario
 
 
 def textbook_figures(scenario: Scenario) -> QueueFigures | None:
@@ -19,12 +19,16 @@ def textbook_figures(scenario: Scenario) -> QueueFigures | None:
         return None
     (reason_name, reason), = scenario.demand.items()
     (group,) = scenario.agents.values()
-    if reason.arrival_times or reason.arrivals_per_hour <= 0 or group.headcount < 1:
-        return None
-    if not isinstance(group.handle_time, Exponential):
+    if reason.arrival_times or reason.daily_volume <= 0 or group.headcount is None or group.headcount < 1:
+        return None  # (a schedule or shifts is not a constant number of agents)
+    if (scenario.uses_journey or scenario.calendar != Calendar() or reason.intraday is not None
+            or reason.weekday is not None or scenario.staffing.policy != "fixed"):
+        return None  # a rhythm, opening hours, a journey or re-planned rosters: not a stationary queue
+    if (not isinstance(group.handle_time, Exponential) or group.handle_time_by_reason or group.shrinkage > 0
+            or group.after_call_work is not None or group.hold is not None):
         return None
     patience = scenario.patience_of(reason_name)
-    rate = reason.arrivals_per_hour / 3600
+    rate = reason.daily_volume / 86400
     threshold = scenario.service_level_threshold
     if patience is None:
         return erlang_c(rate, group.handle_time.mean, group.headcount, threshold)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -120,6 +121,43 @@ def test_a_nul_byte_is_bad_input_not_a_failure(cli, tmp_path):
         assert status == 2
         assert stderr.strip() == f"{bad}:1:9: not valid YAML: printable characters only (got #x0000)"
     assert list(tmp_path.iterdir()) == [bad]
+
+
+OFFICE_HOURS = SMALL.replace("horizon: 3d", "horizon: 14d").replace(
+    "seed: 5", 'seed: 5\ncalendar: {opening_hours: {weekdays: "08:00-18:00"}}').replace(
+    "desk: {headcount: 6,", 'desk: {shifts: {day: {days: weekdays, start: "08:00", end: "18:00", agents: 6}},').replace(
+    "staffed: {agents: {desk: {headcount: 8}}}", "staffed: {agents: {desk: {shifts: {day: {agents: 8}}}}}")
+"""SMALL on weekdays 08:00-18:00: nobody on duty at night and at weekends."""
+
+
+def test_occupancy_is_a_share_in_every_table_and_empty_when_nobody_is_on_duty(cli, tmp_path):
+    from sim.metrics import busy_seconds
+
+    # the busy-time integral's rounding strays below 0 in an idle bin (clipped), and a hair of busy
+    # time in a half-hour nobody was on duty made +-inf occupancy; above 1 by rounding, too
+    starts = np.array([38415.08821023254, 179987.17183790126, 920932.6064772123])
+    ends = np.array([38479.94583977885, 179999.22714881165, 920973.8263487965])
+    assert busy_seconds(starts, ends, np.array([0.0, 1078299.8660896919, 1080099.8660896919]))[1] == 0.0
+    scenario = tmp_path / "office.yaml"
+    scenario.write_text(OFFICE_HOURS)
+    assert cli("run", scenario, "--out", tmp_path / "out", "--quiet", "--jobs", "1")[0] == 0
+    for name in ("summary.csv", "by_group.csv", "timeseries.csv", "intraday.csv", "occupancy.csv"):
+        occupancy = pd.read_csv(tmp_path / "out" / name)["occupancy"]
+        assert occupancy.dropna().between(0, 1).all(), name
+    nights = pd.read_csv(tmp_path / "out" / "occupancy.csv").query("on_duty == 0")
+    assert len(nights) > 0 and nights["occupancy"].isna().all()
+
+
+def test_one_group_on_shifts_is_not_taken_for_the_textbook_queue(cli, tmp_path):
+    scenario = tmp_path / "office.yaml"
+    scenario.write_text(OFFICE_HOURS.split("strategies:")[0])
+    # one strategy: the run looks for the Erlang reference (it read a schedule's headcount: None < 1)
+    status, stdout, stderr = cli("run", scenario, "--out", tmp_path / "out", "--quiet")
+    assert status == 0, stderr
+    assert "Erlang" not in stdout  # opening hours and shifts: not the stationary textbook queue
+    scenario.write_text(SMALL.split("strategies:")[0])  # the textbook queue itself
+    status, stdout, stderr = cli("run", scenario, "--out", tmp_path / "out", "--quiet")
+    assert status == 0 and "Erlang A (exact)" in stdout, stderr
 
 
 def test_existing_folder_not_ours_is_left_alone(cli, small, tmp_path):

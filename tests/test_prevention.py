@@ -278,6 +278,31 @@ root_causes:
     assert len(cuts) == pytest.approx(0.5 * len(due), rel=0.2)
 
 
+def test_failure_demand_share_is_undefined_without_contacts():
+    # every problem silent: no contact, so no share (not 0%), in the summary and on every day
+    text = base(horizon="7d", extra="root_causes: {bug: {reason: billing, per_1000_per_day: 5, contact_probability: 0}}\n")
+    measured = measure(simulate(scenario_from(text), 0), "x")
+    assert measured.summary["problems"] > 0 and math.isnan(measured.summary["failure_demand_share"])
+    assert measured.daily["failure_demand_share"].isna().all()
+    # contacts, some about a defect: a share; a day without contacts has none
+    text = base(horizon="7d", extra="""
+root_causes: {bug: {reason: billing, per_1000_per_day: 5, appears: 3d}}
+value_demand: {faq: {reason: general, per_1000_per_day: 5}}
+""")
+    measured = measure(simulate(scenario_from(text), 0), "x")
+    assert 0 < measured.summary["failure_demand_share"] < 1
+    daily = measured.daily
+    assert (daily.loc[daily["day"] < 3, "failure_demand_share"] == 0).all()
+    assert (daily.loc[daily["day"] > 3, "failure_demand_share"] > 0).all()
+    # without customers, no contact is about a defect: 0, or undefined when there was no contact
+    text = base().replace("customers: {count: 10000}\n", "").replace("billing: {}", "billing: {arrivals_per_hour: 0}")
+    summary = measure(simulate(scenario_from(text), 0), "x").summary
+    assert summary["calls"] == 0 and math.isnan(summary["failure_demand_share"])
+    summary = measure(simulate(scenario_from(text.replace("arrivals_per_hour: 0", "arrivals_per_hour: 5")), 0),
+                      "x").summary
+    assert summary["calls"] > 0 and summary["failure_demand_share"] == 0
+
+
 def test_web_self_service_deflects_its_share_of_value_demand_before_any_contact():
     text = base(extra="""
 value_demand:
