@@ -7,6 +7,9 @@ the same customers); a hit customer notices at a uniform moment within the incid
 contacts service with the incident's contact probability after its delay (on the reason's demand
 clock), or suffers in silence.
 
+A segment's ``problem_factor`` does not change who is hit: it scales the rates of root causes, new
+defects and value demand, and an incident has no rate per customer (a factor of 0 included).
+
 With proactive notice (``notify: true``), every hit customer is told when the incident starts (a
 cost per notice), and a share of those who would have called do not: the contact probability is
 multiplied by ``1 - notifications.contact_reduction``. The same uniform draw decides the contact
@@ -71,7 +74,10 @@ class Incidents:
         batch = {key: values[order] for key, values in batch.items()}
         hit, onsets = hit[order], onsets[order]
         clock = cause.clock
-        batch["accept"] = np.zeros(len(hit))  # everyone hit has the problem (if still a customer)
+        # everyone hit has the problem (if still a customer at its onset), whatever their segment's
+        # problem_factor (it scales causes' rates, not an incident's reach): an acceptance draw below
+        # any segment's acceptance, 0 included, so the customers hit are exactly those told
+        batch["accept"] = np.full(len(hit), -1.0)
         batch["onset"] = onsets
         batch["cause"] = np.full(len(hit), cause.index)
         batch["customer"] = hit

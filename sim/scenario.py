@@ -480,7 +480,8 @@ class Segment(Part):
     patience_factor: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
     """Multiplies these customers' patience (FIGURES.md: high-value customers 1.5-2x as patient)."""
     problem_factor: Annotated[NonNegative, Field(le=100)] = 1.0
-    """Multiplies the rate of every root cause and value demand for these customers."""
+    """Multiplies the rate of every root cause, new defect and value demand for these customers (not
+    who an incident hits: that is ``affected`` of every active customer)."""
 
 
 class Customers(Part):
@@ -722,7 +723,7 @@ class Incident(Part):
     duration: PositiveSeconds
     """How long it lasts; affected customers notice it at a uniform moment within it."""
     affected: Probability
-    """Share of active customers it hits."""
+    """Share of active customers it hits, whatever their segment's ``problem_factor``."""
     reason: Name
     """The contact reason its problems lead to."""
     contact_probability: Probability = 0.5

@@ -376,6 +376,22 @@ def test_proactive_notice_costs_a_notice_per_customer_hit_and_spares_would_be_ca
     assert summaries["notify"]["cost_notifications"] == pytest.approx(0.04 * hit)
 
 
+def test_an_incident_hits_its_share_of_every_segment_and_tells_exactly_those_hit():
+    # problem_factor scales causes' rates, not an incident's reach: a segment with factor 0 was told of
+    # an outage that gave its customers no problem
+    text = INCIDENT.replace("customers: {count: 20000}", "customers: {count: 20000, segments: {calm: "
+                            "{share: 0.5, problem_factor: 0}, busy: {share: 0.5, problem_factor: 2}}}")
+    loaded = study(text)
+    results = {name: simulate(scenario, 0) for name, scenario in loaded.strategies.items()}
+    silent, notify = (results[name].prevention.problems for name in ("silent", "notify"))
+    pd.testing.assert_series_equal(silent["customer"], notify["customer"])  # the same customers hit
+    segment = np.asarray(results["silent"].prevention.population.segment)
+    for code in (0, 1):
+        hit = np.sum(segment[silent["customer"].to_numpy()] == code)
+        assert hit == pytest.approx(0.2 * np.sum(segment == code), rel=0.08)
+    assert len(results["notify"].prevention.notices) == len(notify)
+
+
 def test_random_incidents_happen_at_their_rate():
     text = base(horizon="300d", customers=1000, extra="""
 incidents:
