@@ -103,6 +103,9 @@ def test_resolved_yaml_loads_back_to_the_same_strategies():
     assert "hourly_cost: 30" in text and "service_level_threshold: 20s" in text  # defaults filled
 
 
+RUN_WIDE = ("a run-wide setting: set it at the top level, not in a strategy (every strategy runs with the same "
+            "horizon, warmup, replications, seed)")
+
 BAD = [
     ("", ["s.yaml:1:1: (top): a scenario mapping with at least horizon, demand and agents (got an empty file)"]),
     ("# only a comment\n", ["s.yaml:1:1: (top): a scenario mapping with at least horizon, demand and agents (got an empty file)"]),
@@ -174,15 +177,11 @@ BAD = [
     ("horizon: 20d\x00\n", ["s.yaml:1:13: not valid YAML: printable characters only (got #x0000)"]),
     # run-wide settings: strategies are compared over the same window, replication by replication
     (MINIMAL + "strategies:\n  a: {}\n  b: {horizon: 5d, replications: 3}\n",
-     ["s.yaml:17:7: strategies.b.horizon: a run-wide setting: set it at the top level, not in a strategy "
-      "(every strategy runs with the same horizon, warmup, replications, seed) (got '5d')",
-      "s.yaml:17:20: strategies.b.replications: a run-wide setting: set it at the top level, not in a strategy "
-      "(every strategy runs with the same horizon, warmup, replications, seed) (got 3)"]),
+     [f"s.yaml:17:7: strategies.b.horizon: {RUN_WIDE} (got '5d')",
+      f"s.yaml:17:20: strategies.b.replications: {RUN_WIDE} (got 3)"]),
     (MINIMAL + "strategies:\n  a:\n    warmup: 2d\n    seed: 8\n",
-     ["s.yaml:17:5: strategies.a.warmup: a run-wide setting: set it at the top level, not in a strategy "
-      "(every strategy runs with the same horizon, warmup, replications, seed) (got '2d')",
-      "s.yaml:18:5: strategies.a.seed: a run-wide setting: set it at the top level, not in a strategy "
-      "(every strategy runs with the same horizon, warmup, replications, seed) (got 8)"]),
+     [f"s.yaml:17:5: strategies.a.warmup: {RUN_WIDE} (got '2d')",
+      f"s.yaml:18:5: strategies.a.seed: {RUN_WIDE} (got 8)"]),
 ]
 
 
@@ -222,8 +221,7 @@ def test_set_errors_name_the_option(override, expected):
 
 def test_a_strategy_may_not_change_run_wide_settings_from_the_command_line():
     assert errors_of(STRATEGIES, "strategies.staffed.seed=9") == [
-        "s.yaml: --set strategies.staffed.seed=9: strategies.staffed.seed: a run-wide setting: set it at the top "
-        "level, not in a strategy (every strategy runs with the same horizon, warmup, replications, seed) (got 9)"]
+        f"s.yaml: --set strategies.staffed.seed=9: strategies.staffed.seed: {RUN_WIDE} (got 9)"]
 
 
 def test_missing_and_unreadable_files(tmp_path):
