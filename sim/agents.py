@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from sim.roster import available_agents
 
@@ -63,23 +64,23 @@ class AgentGroup:
         """Busy agents who leave when their call is done (the roster went down)."""
         self.next_agent = 0
         """Id of the next agent to start (ids are per group)."""
-        self.after_call_work: Callable[[], float] | None = None
+        self.after_call_work: Any = None
         """Sampler of wrap-up time, or ``None``."""
         self.hold_probability = 0.0
         """Share of conversations with a consult hold."""
-        self.hold_chance: Callable[[], float] | None = None
+        self.hold_chance: Any = None
         """Uniform sampler deciding a hold."""
-        self.hold_duration: Callable[[], float] | None = None
+        self.hold_duration: Any = None
         """Sampler of hold time."""
         self.wraps_up = False
         """True if conversations here can have a consult hold or after-call work (set by the model)."""
         self.handles: list[bool] = []
         """Per reason code: can this group handle it (does it serve that reason's queue)?"""
-        self.resolve_draw: Callable[[], float] | None = None
+        self.resolve_draw: Any = None
         """Uniform sampler for the resolution of a contact's second and later conversations."""
         self.drop_probability = 0.0
         """Chance a conversation drops."""
-        self.drop_draw: Callable[[], float] | None = None
+        self.drop_draw: Any = None
         """Uniform sampler: whether a call drops, and when."""
         self.escalate_to: int | None = None
         """Queue code of the higher tier, or ``None``."""

@@ -88,7 +88,7 @@ class Population:
 
     def is_active(self, customer: int, t: float) -> bool:
         """True if *customer* is a customer at time *t*."""
-        return self.joined[customer] <= t < self.left[customer]
+        return bool(self.joined[customer] <= t < self.left[customer])  # a numpy bool if *t* is numpy's
 
     def leave(self, customer: int, t: float, reason: int) -> None:
         """*customer* leaves at *t* for *reason* (unless they had already left by then)."""

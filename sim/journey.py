@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from simpy import Environment
 from simpy.events import Event
@@ -50,6 +51,9 @@ from sim.ivr import HANG_UP, ZERO_OUT, IvrTree, SelfServiceLeaf
 from sim.queues import WaitingLine
 from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome, ProblemOutcome
 from sim.wakeups import Wake
+
+if TYPE_CHECKING:
+    from sim.problems import Problem
 
 _INF = math.inf
 _WEEK = 7 * 86400.0
@@ -110,6 +114,64 @@ class Contact:
         "announced_wait_s",
         "callback_within_window", "tagged", "menu", "deadline",
     )
+
+    # declared for the type checker and mypyc (a compiled class has a field per name, typed)
+    id: int
+    customer: int
+    problem: int
+    case: Problem | None
+    reason: int
+    z: float
+    patience: float
+    u_resolve: float
+    t_arrive: float
+    queue: int
+    group: int
+    t_queue: float
+    t_answer: float
+    wait_s: float
+    talk_s: float
+    hold_s: float
+    line_s: float
+    resolved: int
+    callback: int
+    hops: int
+    in_ivr: bool
+    waiting: bool
+    virtual: bool
+    talking: bool
+    wrong_queue: bool
+    conversations: int
+    at: WaitingLine
+    t_enqueue: float
+    timer: Any
+    agent_group: AgentGroup
+    agent: int
+    t_start: float
+    conversation_talk: float
+    conversation_hold: float
+    conversation_acw: float
+    result: int
+    follow_up: float
+    settles_at_wrap_up: bool
+    origin: int
+    attempt: int
+    ivr_s: float
+    ivr_menus: int
+    zero_out: int
+    misrouted: int
+    transfers: int
+    escalations: int
+    callback_offered: int
+    callback_accepted: int
+    callback_attempts: int
+    callback_wait_s: float
+    outbound_s: float
+    announced_wait_s: float
+    callback_within_window: int
+    tagged: int
+    menu: Any
+    deadline: float
 
     def __init__(self, contact_id: int, customer: int, problem: int, reason: int, z: float,
                  patience: float, u_resolve: float, now: float, journey: bool = False):
@@ -200,28 +262,28 @@ class JourneyPolicy:
     """Everything the journey decides with besides queues and agents: settings and samplers."""
 
     ivr: IvrTree | None = None
-    ivr_draw: object = None
-    self_service_draw: object = None
+    ivr_draw: Any = None
+    self_service_draw: Any = None
     opening_hours: OpeningHours | None = None
     outside_hours: str = "leave"
-    accept_draw: object = None
+    accept_draw: Any = None
     reach_probability: float = 1.0
-    reach_draw: object = None
+    reach_draw: Any = None
     attempts: int = 1
-    retry_delay: object = None
-    dial_time: object = None
+    retry_delay: Any = None
+    dial_time: Any = None
     transfer_mode: str = "cold"
-    discovery: object = None
-    handover: object = None
+    discovery: Any = None
+    handover: Any = None
     redial_probability: float = 0.0
-    redial_draw: object = None
-    redial_delay: object = None
+    redial_draw: Any = None
+    redial_delay: Any = None
     repeat_probability: float = 0.0
-    repeat_draw: object = None
-    repeat_delay: object = None
-    again_patience: list = field(default_factory=list)
+    repeat_draw: Any = None
+    repeat_delay: Any = None
+    again_patience: list[Any] = field(default_factory=list)
     """Per reason code: sampler of a new contact's patience (redials and repeats)."""
-    again_resolve: object = None
+    again_resolve: Any = None
     """Uniform sampler: a new contact's first-conversation resolve draw."""
 
 
@@ -243,8 +305,8 @@ class Journey:
         self.conversation_rows = conversations.buffer
         self.pack_conversation = conversations.pack
         self.policy = policy
-        self.ivr = policy.ivr
-        self.opening_hours = (None if policy.opening_hours is None or policy.opening_hours.always_open
+        self.ivr: Any = policy.ivr
+        self.opening_hours: Any = (None if policy.opening_hours is None or policy.opening_hours.always_open
                               else policy.opening_hours)
         self.trace = trace
         """If a list, every step is appended as ``(time, step, contact id, detail)``."""
@@ -259,18 +321,22 @@ class Journey:
         straight to its queue)."""
         self.arrived = 0
         """Contacts created so far (the next contact id)."""
-        self.replanner = None
+        self.replanner: Any = None
         """The staffing re-planner (``staffing.policy: replan``), or ``None``."""
-        self.problems = None
+        self.problems: Any = None
         """The customers' problems (:class:`~sim.problems.Problems`) when customers are modelled:
         contacts report to it as they end, are handled, resolve or give up."""
         self.log_write = log.write
         """Writes a contact's row (and, with problems, adds the contact to its problem)."""
+        self.arrivals: Any = None
+        """The arrivals (:class:`~sim.arrivals.Arrivals`, set by the model)."""
         # the steps the hot path schedules, bound once: reading a method off the instance makes a
-        # new bound method at every read, two or three times per contact
-        for step in ("give_up", "hang_up", "wrapped_up", "_wrapped_up", "transfer", "dialled", "_retry",
-                     "contact_again"):
-            setattr(self, step, getattr(self, step))
+        # new bound method at every read, two or three times per contact (compiled with mypyc, the
+        # class has no instance dictionary: nothing to bind)
+        if hasattr(self, "__dict__"):
+            for step in ("give_up", "hang_up", "wrapped_up", "_wrapped_up", "transfer", "dialled", "_retry",
+                         "contact_again"):
+                setattr(self, step, getattr(self, step))
 
     def attach_problems(self, problems) -> None:
         """Customers are modelled: contacts come from *problems* and report back to it."""
@@ -311,7 +377,7 @@ class Journey:
         else:
             self.enter(contact, plan)
 
-    def arrive_about(self, problem, instant: float, plan, patience: float, u_resolve: float) -> None:
+    def arrive_about(self, problem: Problem, instant: float, plan, patience: float, u_resolve: float) -> None:
         """A customer's first contact about *problem* (customers modelled), delivered now, after
         what *plan* (see :meth:`plan_entry`) says happened since *instant*."""
         contact_id = self.arrived
@@ -388,7 +454,7 @@ class Journey:
         menu = self.ivr.entry
         draw = self.policy.ivr_draw
         starts = []
-        names = [] if self.trace is not None else None  # menu names only matter to the log
+        names: list[str] | None = [] if self.trace is not None else None  # menu names only matter to the log
         t = 0.0
         while True:
             starts.append(t)
@@ -670,7 +736,7 @@ class Journey:
             self.again_later(contact, contact.follow_up, _REPEAT, t_end)
         elif result == _ESCALATED:
             contact.escalations += 1
-            self.join_queue(contact, self.queues[group.escalate_to])
+            self.join_queue(contact, self.queues[cast(int, group.escalate_to)])
         elif group.call_back_dropped:
             contact.callback = 1
             contact.virtual = True
@@ -818,13 +884,14 @@ class Journey:
             # keep only what the next contact needs, not the contact itself (many wait for days)
             before = (contact.id, contact.customer, contact.problem, contact.reason, contact.z, contact.attempt,
                       contact.case)
-            again = (before, origin, instant, plan)
+            # typed Any: compiled, a tuple of known length is kept unboxed, and id() would see a new box
+            again: Any = (before, origin, instant, plan)
             self.pending[id(again)] = again
             Wake(self.env, max(instant + entry_delay - self.env._now, 0.0), self.contact_again, again)
         elif contact.case is not None:
             self.problems.finish(contact.case, _P_GAVE_UP, since)
 
-    def contact_again_about(self, problem, now: float) -> None:
+    def contact_again_about(self, problem: Problem, now: float) -> None:
         """After a failed technician's visit: the customer contacts again (``call_again``), or
         gives up."""
         delay = self.repeat_delay()
@@ -835,7 +902,7 @@ class Journey:
         entry_delay, plan = self.plan_entry(instant, problem.cause.reason)
         before = (problem.last_contact, problem.customer, problem.id, problem.cause.reason, problem.z,
                   problem.attempts, problem)
-        again = (before, _REPEAT, instant, plan)
+        again: Any = (before, _REPEAT, instant, plan)
         self.pending[id(again)] = again
         Wake(self.env, max(instant + entry_delay - now, 0.0), self.contact_again, again)
 
@@ -879,7 +946,7 @@ class Journey:
         contact.line_s += contact.ivr_s
         self.log_write(contact, _IN_IVR_AT_HORIZON, horizon)
 
-    def still_walking_about(self, problem, instant: float, walk: IvrWalk, patience: float, u_resolve: float,
+    def still_walking_about(self, problem: Problem, instant: float, walk: IvrWalk, patience: float, u_resolve: float,
                             horizon: float) -> None:
         """A first contact about *problem* that arrived before *horizon* and was still in the IVR."""
         contact_id = self.arrived

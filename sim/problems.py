@@ -34,6 +34,7 @@ one row of the problem log (:class:`~sim.records.ProblemLog`), written once, whe
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from simpy import Environment
@@ -49,6 +50,9 @@ from sim.scenario import MAX_RATE_PER_1000_PER_DAY, Scenario
 from sim.streams import Streams, uniforms
 from sim.units import DAY
 from sim.wakeups import Wake
+
+if TYPE_CHECKING:
+    from sim.journey import Contact
 
 VALUE, FAILURE, INCIDENT = 0, 1, 2
 """Kinds of cause (the problem log's ``kind``)."""
@@ -103,14 +107,14 @@ class Cause:
         """Share of its rate left once fixed."""
         self.follow_on: Cause | None = None
         self.follow_probability = 0.0
-        self.follow_delay = None
-        self.follow_delay_rng = None
+        self.follow_delay: Any = None
+        self.follow_delay_rng: Any = None
         """Stream of the delays of the follow-ons it sets off."""
-        self.chain_delay_rng = None
+        self.chain_delay_rng: Any = None
         """Stream of the delays of the follow-ons it sets off from its own follow-on problems (a chain)."""
-        self.follow_rng = None
+        self.follow_rng: Any = None
         """Stream of the attributes of its own problems set off as follow-ons."""
-        self.visit = None
+        self.visit: Any = None
         """:class:`~sim.scenario.FieldVisit` settings, or ``None``."""
         self.fix_started = _INF
         self.fixed_at = _INF
@@ -123,9 +127,10 @@ class Cause:
         """Tagged contacts since the last operations review."""
         self.tagged = 0
         """Tagged contacts in all."""
-        self.rng = None
-        self.clock: DemandClock | None = None
-        self.patience = None
+        self.rng: Any = None
+        self.clock: Any = None
+        """Its reason's :class:`~sim.demand_clock.DemandClock`."""
+        self.patience: Any = None
 
     def rate_at(self, t: float) -> float:
         """Problems per 1000 active customers per day (weight 1) at time *t*."""
@@ -185,6 +190,7 @@ class Problems:
         self.env = env
         self.scenario = scenario
         self.horizon = scenario.horizon
+        assert scenario.customers is not None  # problems are modelled only with customers
         self.population = Population(scenario.customers, scenario.horizon, streams, scenario.churn)
         self.churn = ChurnModel(scenario.churn) if scenario.churn is not None else None
         """The churn model, or ``None`` (nobody leaves after a problem)."""
@@ -193,14 +199,14 @@ class Problems:
         self.open: dict[int, Problem] = {}
         """Problems in flight by id."""
         self.next_id = 0
-        self.journey = None
+        self.journey: Any = None
         """The journey contacts are handed to (set by the model)."""
-        self.operations = None
+        self.operations: Any = None
         """The operations team (:mod:`sim.operations`), or ``None``."""
         self.tag_accuracy = 0.0
         """Chance an agent tags a handled contact with its root cause (the team's)."""
-        self.tag_draw = None
-        self.incidents = None
+        self.tag_draw: Any = None
+        self.incidents: Any = None
         """The incidents (:mod:`sim.incidents`)."""
         self.streams = streams
         calendar = scenario.calendar
@@ -225,7 +231,7 @@ class Problems:
         self.notices: list[float] = []
         """Instants of proactive notices (one per notified customer)."""
         self.visit_draw = uniforms(streams("field_visits/resolve"))
-        self.visit_time = {}
+        self.visit_time: dict[int, Any] = {}
         self.feeds: list[DayFeed] = []
         """Feeds of contacts to come (and some spent ones, see :meth:`_feed`)."""
         self._prune_at = 64
@@ -294,12 +300,12 @@ class Problems:
                 self._add(Cause(len(self.causes), name, FAILURE, codes[reason], rate,
                                 template.contact_probability, template.contact_delay, born,
                                 preventable, effort, template.fix_effectiveness))
-        for name, spec in scenario.value_demand.items():
-            self._add(Cause(len(self.causes), name, VALUE, codes[spec.reason], spec.per_1000_per_day,
-                            spec.contact_probability, spec.contact_delay))
-        for name, spec in scenario.incidents.items():
-            self._add(Cause(len(self.causes), name, INCIDENT, codes[spec.reason], 0.0,
-                            spec.contact_probability, spec.contact_delay))
+        for name, value in scenario.value_demand.items():
+            self._add(Cause(len(self.causes), name, VALUE, codes[value.reason], value.per_1000_per_day,
+                            value.contact_probability, value.contact_delay))
+        for name, incident in scenario.incidents.items():
+            self._add(Cause(len(self.causes), name, INCIDENT, codes[incident.reason], 0.0,
+                            incident.contact_probability, incident.contact_delay))
 
     # -- generation ----------------------------------------------------------------------------
 
@@ -419,21 +425,21 @@ class Problems:
             chance = np.where(web, churn.web_probability if churn.value_demand else 0.0,
                               np.where(is_value & (not churn.value_demand), 0.0, churn.silent))
             leaving = quiet & (batch["churn"] < chance)
-            for index in np.flatnonzero(leaving).tolist():
-                Wake(self.env, batch["onset"][index] - self.env._now, self._quiet_onset,
-                     (float(batch["onset"][index]), int(batch["id"][index]), int(cause_of[index]),
-                      int(batch["customer"][index]), float(batch["accept"][index]), bool(web[index]),
-                      int(parents[index])))
+            for row in np.flatnonzero(leaving).tolist():
+                Wake(self.env, batch["onset"][row] - self.env._now, self._quiet_onset,
+                     (float(batch["onset"][row]), int(batch["id"][row]), int(cause_of[row]),
+                      int(batch["customer"][row]), float(batch["accept"][row]), bool(web[row]),
+                      int(parents[row])))
             quiet &= ~leaving
         quiet = np.flatnonzero(quiet)
         if len(quiet):
             self.quiet.append((batch["onset"][quiet], batch["id"][quiet], cause_of[quiet], batch["customer"][quiet],
                                batch["accept"][quiet], web[quiet], parents[quiet]))
         follows = np.flatnonzero(batch["follow"] < table["follow_probability"][cause_of])
-        for index in follows.tolist():
-            Wake(self.env, batch["onset"][index] + batch["follow_delay"][index] - self.env._now,
-                 self._follow_on, (int(batch["id"][index]), float(batch["onset"][index]), int(cause_of[index]),
-                                   int(batch["customer"][index]), float(batch["accept"][index])))
+        for row in follows.tolist():
+            Wake(self.env, batch["onset"][row] + batch["follow_delay"][row] - self.env._now,
+                 self._follow_on, (int(batch["id"][row]), float(batch["onset"][row]), int(cause_of[row]),
+                                   int(batch["customer"][row]), float(batch["accept"][row])))
 
     def _feed(self, items: list[tuple]) -> None:
         """A feed delivers *items* (in time order) to :meth:`_deliver`. Spent feeds are dropped
@@ -599,10 +605,11 @@ class Problems:
         if problem.attempts == 1:
             problem.t_first_contact = instant
 
-    def handled(self, contact, now: float) -> None:
+    def handled(self, contact: Contact, now: float) -> None:
         """An agent handled a contact: perhaps tag it with its root cause; a failure cause's first
         handled contact starts its detection delay."""
         problem = contact.case
+        assert problem is not None  # the journey asks only about contacts with a problem
         cause = problem.cause
         if cause.kind == VALUE:
             return

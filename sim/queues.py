@@ -10,6 +10,7 @@ in line.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 
 class WaitingLine:
@@ -29,7 +30,7 @@ class WaitingLine:
         """Contacts really waiting (abandoned ones excluded)."""
         self.groups: list = []
         """Agent groups (:class:`~sim.agents.AgentGroup`) that serve this queue."""
-        self.offer = None
+        self.offer: Any = None
         """Callback offer settings (:class:`~sim.scenario.CallbackOffer`), or ``None``."""
         self.joins: list[int] | None = None
         """Contacts that joined, per half-hour of the week, since the last staffing re-plan (only

@@ -22,9 +22,14 @@ from __future__ import annotations
 import math
 import struct
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.journey import Contact
+    from sim.problems import Problem
 
 NAN = math.nan
 
@@ -275,12 +280,12 @@ class ContactLog:
         self.write = self._write_journey if journey else self._write_core
         """``write(contact, outcome, t_end)``: the contact's row (once, when it ends)."""
 
-    def _write_core(self, c, outcome: int, t_end: float) -> None:
+    def _write_core(self, c: Contact, outcome: int, t_end: float) -> None:
         self._rows.buffer += self._pack(
             c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
             c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s, c.line_s)
 
-    def _write_journey(self, c, outcome: int, t_end: float) -> None:
+    def _write_journey(self, c: Contact, outcome: int, t_end: float) -> None:
         self._rows.buffer += self._pack(
             c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
             c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s, c.line_s,
@@ -294,7 +299,7 @@ class ContactLog:
         pack = self._pack
         rows = self._rows
 
-        def write(c, outcome: int, t_end: float) -> None:
+        def write(c: Contact, outcome: int, t_end: float) -> None:
             rows.buffer += pack(
                 c.id, c.customer, c.problem, c.reason, c.queue, c.group, outcome, c.resolved, c.callback,
                 c.t_arrive, c.t_queue, c.t_answer, t_end, c.wait_s, c.talk_s, c.hold_s, c.line_s,
@@ -398,7 +403,7 @@ class ProblemLog:
         self._rows = _Buffer(PROBLEM_COLUMNS)
         self._pack = self._rows.row.pack
 
-    def write(self, p, segment: int, kind: int, outcome: int, t_end: float, effort: float = NAN,
+    def write(self, p: Problem, segment: int, kind: int, outcome: int, t_end: float, effort: float = NAN,
               churned: int = 0) -> None:
         """The row of problem *p* (a :class:`~sim.problems.Problem`), once, when it ends."""
         self._rows.buffer += self._pack(
