@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 from simpy import Environment
@@ -107,7 +108,7 @@ class ReasonArrivals:
     """Stream of arrival instants."""
     attributes_rng: np.random.Generator
     """Stream of per-contact attributes drawn at arrival (complexity score, patience)."""
-    patience: object | None
+    patience: Any
     """Patience distribution, or ``None`` for callers who never abandon."""
 
     def day(self, start: float, end: float, busyness: float = 1.0) -> tuple[np.ndarray, ...]:

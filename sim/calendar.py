@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +93,7 @@ def parse_ranges(text: str) -> list[tuple[float, float]]:
     return ranges
 
 
-def by_day(mapping: dict[str, object], default: object = None) -> list[object]:
+def by_day(mapping: Mapping[str, Any], default: Any = None) -> list[Any]:
     """Expand a day-keyed mapping to the seven days (a named day beats its group, which beats
     ``daily``); days not covered get *default*."""
     values = [default] * 7

@@ -15,6 +15,7 @@ strategies draw the same candidates whatever happens to their customers.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class Population:
             leave_at = np.asarray(self.joined) + lifetimes
             self.left = np.where(leave_at < horizon, leave_at, math.inf).tolist()
             self.left_reason = np.where(leave_at < horizon, BASELINE, ACTIVE).tolist()
-        segments = spec.segments or {"all": None}
+        segments: dict[str, Any] = spec.segments or {"all": None}
         self.segment_names = list(segments)
         """Segment names by code."""
         shares = np.array([1.0] if spec.segments is None else [s.share for s in spec.segments.values()])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.scenario import Ivr as IvrSpec
 from sim.streams import Streams
@@ -61,7 +61,7 @@ class IvrMenu:
     cumulative: list[list[float]]
     """Per reason code: cumulative chances over ``targets`` (empty: the reason never gets here)."""
     targets: list[Destination]
-    outcomes: list[tuple[list[float], list]] = None
+    outcomes: list[tuple[list[float], list]] = field(default_factory=list)
     """Per reason code: cumulative chances and outcomes (hang up, press 0, then the options), so one
     uniform draw and one bisection decide the step (see :func:`decide`)."""
 

@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from simpy import Environment
-from simpy.events import Event
 
 from sim.agents import NO_AGENT, AgentGroup, longest_idle_group
 from sim.calendar import OpeningHours
@@ -50,7 +49,7 @@ from sim.callbacks import estimated_wait, note_answered_wait
 from sim.ivr import HANG_UP, ZERO_OUT, IvrTree, SelfServiceLeaf
 from sim.queues import WaitingLine
 from sim.records import NAN, ContactLog, Conversation, ConversationLog, Origin, Outcome, ProblemOutcome
-from sim.wakeups import Wake
+from sim.wakeups import Wake, Wakeup
 
 if TYPE_CHECKING:
     from sim.problems import Problem
@@ -431,7 +430,7 @@ class Journey:
         if opening < math.inf:
             Wake(self.env, opening - now, self._opened, contact)
 
-    def _opened(self, event: Event) -> None:
+    def _opened(self, event: Wakeup) -> None:
         contact = event._value
         if contact.callback or self.ivr is None:
             self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
@@ -441,7 +440,7 @@ class Journey:
         contact.menu = [self.env._now + offset for offset in walk[1]]
         Wake(self.env, walk[0], self._walked, (contact, walk))
 
-    def _walked(self, event: Event) -> None:
+    def _walked(self, event: Wakeup) -> None:
         contact, walk = event._value
         self.leave_ivr(contact, walk)
 
@@ -578,7 +577,7 @@ class Journey:
         queue.join(contact)
         return True
 
-    def give_up(self, event: Event) -> None:
+    def give_up(self, event: Wakeup) -> None:
         """The caller's patience ran out: abandon, unless an agent answered first."""
         contact = event._value
         if contact.timer is not event or not contact.waiting:
@@ -689,7 +688,7 @@ class Journey:
             contact.settles_at_wrap_up = False
             group.steps[contact.agent].again(talk + hold, contact, self.hang_up)
 
-    def hang_up(self, event: Event) -> None:
+    def hang_up(self, event: Wakeup) -> None:
         """The caller hangs up (or is passed on) now; the agent wraps up, then is free."""
         contact = event._value
         group, agent, acw = contact.agent_group, contact.agent, contact.conversation_acw
@@ -699,7 +698,7 @@ class Journey:
         else:
             self.agent_free(group, agent)
 
-    def wrapped_up(self, event: Event) -> None:
+    def wrapped_up(self, event: Wakeup) -> None:
         """The wrap-up is done: the caller hung up ``conversation_acw`` ago; the agent is free."""
         contact = event._value
         group, agent = contact.agent_group, contact.agent
@@ -746,13 +745,13 @@ class Journey:
             self.end(contact, _OUTCOME_DROPPED, t_end)
             self.again_later(contact, contact.follow_up, _REDIAL, t_end)
 
-    def _wrapped_up(self, event: Event) -> None:
+    def _wrapped_up(self, event: Wakeup) -> None:
         group, agent = event._value
         if self.trace is not None:
             self.trace.append((self.env._now, "wrapped", -1, f"{group.name}#{agent}"))
         self.agent_free(group, agent)
 
-    def transfer(self, event: Event) -> None:
+    def transfer(self, event: Wakeup) -> None:
         """A misrouted contact goes to the queue of its reason (cold: back of the line; warm:
         front, the first agent staying on for the hand-over)."""
         contact = event._value
@@ -786,7 +785,7 @@ class Journey:
         self._log(self.env._now, "dial", contact, f"{contact.agent_group.name}#{contact.agent}")
         contact.agent_group.steps[contact.agent].again(dial, contact, self.dialled)
 
-    def dialled(self, event: Event) -> None:
+    def dialled(self, event: Wakeup) -> None:
         """The customer answers the callback, or not (retry later, or the contact is lost)."""
         contact = event._value
         group, agent = contact.agent_group, contact.agent
@@ -816,7 +815,7 @@ class Journey:
             Wake(self.env, self.policy.retry_delay(), self._retry, contact)
         self.agent_free(group, agent)
 
-    def _retry(self, event: Event) -> None:
+    def _retry(self, event: Wakeup) -> None:
         contact = event._value
         contact.hops -= 1  # a retry is the same hop
         self.join_queue(contact, contact.at)
@@ -906,7 +905,7 @@ class Journey:
         self.pending[id(again)] = again
         Wake(self.env, max(instant + entry_delay - now, 0.0), self.contact_again, again)
 
-    def contact_again(self, event: Event) -> None:
+    def contact_again(self, event: Wakeup) -> None:
         """The same customer contacts again about the same problem (unless they have left)."""
         again = event._value
         del self.pending[id(again)]

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from simpy import Environment
-from simpy.events import Event
 
 from sim.arrivals import DayFeed
 from sim.calendar import intraday_shares, weekday_weights
@@ -49,7 +48,7 @@ from sim.records import NAN, Outcome, ProblemLog, ProblemOutcome
 from sim.scenario import MAX_RATE_PER_1000_PER_DAY, Scenario
 from sim.streams import Streams, uniforms
 from sim.units import DAY
-from sim.wakeups import Wake
+from sim.wakeups import Wake, Wakeup
 
 if TYPE_CHECKING:
     from sim.journey import Contact
@@ -545,7 +544,7 @@ class Problems:
                                  parent[real], np.where(web[real], _WEB, _SILENT), onset[real])
         self.quiet = pending
 
-    def _quiet_onset(self, event: Event) -> None:
+    def _quiet_onset(self, event: Wakeup) -> None:
         """A quiet problem whose customer leaves at its onset (a silent sufferer, or a request
         resolved on the web with churn for value demand on), if it is a real problem."""
         onset, problem_id, cause_index, customer, u_accept, web, parent = event._value
@@ -576,7 +575,7 @@ class Problems:
         batch.setdefault("follow_delay", np.full(count, _INF))
         self.route(batch, contact_probability, parent)
 
-    def _follow_on(self, event: Event) -> None:
+    def _follow_on(self, event: Wakeup) -> None:
         """A problem sets off a follow-on problem of another cause, for the same customer, if the
         parent was a real problem and the customer is still here."""
         parent_id, parent_onset, cause_index, customer, u_accept = event._value
@@ -637,7 +636,7 @@ class Problems:
                 self.streams(f"field_visits/response/{problem.cause.name}"))
         Wake(self.env, max(now + sampler() - self.env._now, 0.0), self._visit, problem)
 
-    def _visit(self, event: Event) -> None:
+    def _visit(self, event: Wakeup) -> None:
         problem = event._value
         now = self.env._now
         visit = problem.cause.visit

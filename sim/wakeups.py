@@ -2,7 +2,7 @@
 
 The readable SimPy idiom is a process per caller (``yield req | env.timeout(patience)``); it costs
 about eight events and a generator resume per caller. The simulator's hot path instead schedules
-*callbacks*: a :class:`Wake` is a SimPy event that is triggered on creation, scheduled ``delay``
+*callbacks*: a :class:`Wake` is an event on SimPy's queue that is triggered on creation, scheduled ``delay``
 seconds ahead on the environment's own event queue, and calls one function with one value when its
 time comes. Long-lived actors (the daily arrivals, schedules, operations reviews) stay ordinary
 generator processes; both run on the same ``simpy.Environment``.
@@ -19,25 +19,49 @@ from simpy import Environment
 from simpy.events import NORMAL, URGENT, Event
 
 
-class Wake(Event):
+class Wakeup:
+    """What SimPy's loop needs of an event (``callbacks``, ``_ok``, ``_value``; ``value`` for
+    readers), without :class:`simpy.events.Event` as a base: a plain class, so that compiled
+    (mypyc) it is a native one, its fields read directly by the compiled hot path (SimPy's queue
+    is typed for its own events, hence the ``type: ignore`` where one is pushed). A wake-up is
+    triggered from the start and never fails."""
+
+    __slots__ = ("env", "callbacks", "_value", "_ok")
+
+    env: Environment
+    callbacks: list[Callable[[Any], Any]] | None
+    _value: Any
+    _ok: bool
+
+    @property
+    def value(self) -> Any:
+        """The value the callback reads."""
+        return self._value
+
+
+class Wake(Wakeup):
     """Call ``callback(event)`` *delay* seconds from now; the event's ``value`` is *value*."""
 
-    def __init__(self, env: Environment, delay: float, callback: Callable[[Event], Any], value: Any):
-        # Event.__init__ is inlined (as simpy.Timeout does), the event is triggered at once, and
-        # Environment.schedule is inlined too: this runs two or three times per caller.
+    __slots__ = ()
+
+    def __init__(self, env: Environment, delay: float, callback: Callable[[Any], Any], value: Any):
+        # the event is triggered at once, and Environment.schedule is inlined (as simpy.Timeout
+        # does): this runs two or three times per caller
         self.env = env
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
-class Recurring(Event):
+class Recurring(Wakeup):
     """One event object reused for a chain of wake-ups (the next arrival; an agent's next step):
     after it fires, :meth:`again` schedules it anew instead of creating a new event. Only one
     wake-up of a chain is ever pending, so the object is never in the event queue twice."""
 
-    def __init__(self, env: Environment, callback: Callable[[Event], Any] | None = None):
+    __slots__ = ("callback",)
+
+    def __init__(self, env: Environment, callback: Callable[[Any], Any] | None = None):
         self.env = env
         self.callback = callback
         """Called with the event at each wake-up, unless :meth:`again` names another."""
@@ -45,13 +69,13 @@ class Recurring(Event):
         self._value = None
         self._ok = True
 
-    def again(self, delay: float, value: Any, callback: Callable[[Event], Any] | None = None) -> None:
+    def again(self, delay: float, value: Any, callback: Callable[[Any], Any] | None = None) -> None:
         """Wake up *delay* seconds from now with *value*, calling *callback* (default: the chain's).
         The previous wake-up must have fired."""
         env = self.env
-        self.callbacks = [callback or self.callback]
+        self.callbacks = [callback or self.callback]  # type: ignore[list-item]
         self._value = value
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
 class Clock(Environment):
@@ -77,7 +101,7 @@ class Clock(Environment):
             if event is stop:
                 return None
             callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
+            for callback in callbacks:  # type: ignore[union-attr]
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
                 # a failed event nobody handled crashes the run, as in SimPy
