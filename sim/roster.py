@@ -69,8 +69,8 @@ def weekly_roster(group: GroupSpec) -> WeeklySteps:
         start, end = parse_time_of_day(shift.start), parse_time_of_day(shift.end)
         if end <= start:
             end += DAY
-        for day in covered:
-            offset = DAYS.index(day) * DAY
+        for day_name in covered:
+            offset = DAYS.index(day_name) * DAY
             _add(deltas, offset + start, offset + end, shift.agents)
     steps: WeeklySteps = []
     level = 0
