@@ -26,6 +26,7 @@ MODULES = [
     "sim/queues.py",
     "sim/records.py",
     "sim/roster.py",
+    "sim/units.py",
     "sim/wakeups.py",
 ]
 

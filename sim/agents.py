@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sim.roster import available_agents
 
-NO_AGENT = -1
+if TYPE_CHECKING:
+    from sim.queues import WaitingLine
+    from sim.wakeups import Recurring
+
+NO_AGENT: Final = -1
 """Agent id recorded for a contact nobody answered."""
 
 
@@ -37,7 +41,7 @@ class AgentGroup:
 
     def __init__(self, name: str, index: int, rostered: int, shrinkage: float,
                  handle_time: list[Callable[[float], float]], hourly_cost: float,
-                 resolve_probability: float = 1.0, new_step: Callable[[], object] | None = None):
+                 resolve_probability: float = 1.0, new_step: Callable[[], Recurring] | None = None):
         self.name = name
         """Name from the scenario."""
         self.index = index
@@ -46,7 +50,7 @@ class AgentGroup:
         """Ids of idle agents, longest idle first."""
         self.idle_since: deque[float] = deque()
         """When each agent in ``idle`` became idle (same order)."""
-        self.serves: list = []
+        self.serves: list[WaitingLine] = []
         """Queues (:class:`~sim.queues.WaitingLine`) this group answers, highest priority first."""
         self.handle_time = handle_time
         """Per reason code: ``f(z)`` turning a contact's normal score into its talk time here."""
@@ -92,7 +96,7 @@ class AgentGroup:
         """Steps ``(from time, rostered, on duty)`` of the group's staffing."""
         self.new_step = new_step
         """Makes an agent's reusable wake-up event (:class:`~sim.wakeups.Recurring`), if given."""
-        self.steps: list = []
+        self.steps: list[Recurring] = []
         """Per agent id: the event that wakes the agent for their next step (one is ever pending)."""
         self.set_roster(rostered, 0.0)
         for agent in range(self.next_agent):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -32,8 +32,8 @@ DAY_GROUPS: dict[str, tuple[str, ...]] = {
 DAY_KEYS: tuple[str, ...] = DAYS + tuple(DAY_GROUPS)
 """Every key a day-keyed mapping accepts."""
 
-SLOTS_PER_DAY = 48
-SLOT = 30 * MINUTE
+SLOTS_PER_DAY: Final = 48
+SLOT: Final = 30 * MINUTE
 """A half-hour, the planning interval."""
 
 BANK_WEEKDAY: tuple[float, ...] = (

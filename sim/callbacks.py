@@ -21,9 +21,11 @@ Estimating the wait, two classic ways:
 
 from __future__ import annotations
 
+from typing import Final
+
 from sim.queues import WaitingLine
 
-RECENT_WEIGHT = 0.1
+RECENT_WEIGHT: Final = 0.1
 """Weight of the newest answered wait in the ``recent`` estimate (about the last ten callers)."""
 
 

@@ -23,14 +23,18 @@ word of mouth (expected: churned x share who tell x people reached).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Final
 
 from sim.records import ProblemOutcome
 from sim.scenario import Churn
 from sim.units import DAY
 
-_RESOLVED_OUTCOMES = frozenset(int(o) for o in (ProblemOutcome.RESOLVED, ProblemOutcome.SELF_SERVED,
-                                                ProblemOutcome.WEB, ProblemOutcome.FIELD))
-_DECIDED = _RESOLVED_OUTCOMES | {int(ProblemOutcome.GAVE_UP)}
+if TYPE_CHECKING:
+    from sim.problems import Problem
+
+_RESOLVED_OUTCOMES: Final = frozenset(int(o) for o in (ProblemOutcome.RESOLVED, ProblemOutcome.SELF_SERVED,
+                                                       ProblemOutcome.WEB, ProblemOutcome.FIELD))
+_DECIDED: Final = _RESOLVED_OUTCOMES | {int(ProblemOutcome.GAVE_UP)}
 
 
 def churn_probability(effort: float, intercept: float, slope: float) -> float:
@@ -61,7 +65,7 @@ class ChurnModel:
         self.web_probability = churn_probability(0.0, self.intercept, self.slope)
         """Chance to leave after a request resolved on the web (effort 0)."""
 
-    def effort(self, problem, outcome: int, t_end: float) -> float:
+    def effort(self, problem: Problem, outcome: int, t_end: float) -> float:
         """The effort score of *problem*, ended at *t_end* with *outcome*."""
         return (self.w_ivr * problem.ivr_s + self.w_hold * problem.wait_s
                 + self.w_transfers * problem.transfers

@@ -15,7 +15,7 @@ strategies draw the same candidates whatever happens to their customers.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -23,10 +23,13 @@ from sim.scenario import Churn, Customers
 from sim.streams import Streams
 from sim.units import DAY
 
-MONTH = 30 * DAY
+MONTH: Final = 30 * DAY
 """A month of revenue and of churn hazards: 30 days."""
 
-ACTIVE, BASELINE, AFTER_PROBLEM, SILENT = 0, 1, 2, 3
+ACTIVE: Final = 0
+BASELINE: Final = 1
+AFTER_PROBLEM: Final = 2
+SILENT: Final = 3
 """Why a customer left (``left_reason``): not yet, for reasons service does not affect, after a
 problem (its effort), after a problem they suffered in silence."""
 

@@ -25,13 +25,14 @@ plus a margin; later instants map to infinity (they never happen within the run)
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Final
 
 import numpy as np
 
 from sim.calendar import SLOT
 from sim.units import DAY
 
-_INF = float("inf")
+_INF: Final = float("inf")
 
 
 class DemandClock:

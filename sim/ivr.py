@@ -17,12 +17,13 @@ import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 from sim.scenario import Ivr as IvrSpec
 from sim.streams import Streams
 
-HANG_UP = "hang_up"
-ZERO_OUT = "zero_out"
+HANG_UP: Final = "hang_up"
+ZERO_OUT: Final = "zero_out"
 
 
 @dataclass

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from simpy import Environment
 
@@ -54,36 +54,36 @@ from sim.wakeups import Wake, Wakeup
 if TYPE_CHECKING:
     from sim.problems import Problem
 
-_INF = math.inf
-_WEEK = 7 * 86400.0
-_SLOT = 1800.0
+_INF: Final = math.inf
+_WEEK: Final = 7 * 86400.0
+_SLOT: Final = 1800.0
 
 # plain ints: an enum member lookup costs tens of nanoseconds, and these sit on the hot path
-_DIALLED = int(Conversation.DIALLED)
-_DISPATCHED = int(Conversation.DISPATCHED)
-_CONVERSATION_DROPPED = int(Conversation.DROPPED)
-_ESCALATED = int(Conversation.ESCALATED)
-_NOT_REACHED = int(Conversation.NOT_REACHED)
-_RESOLVED = int(Conversation.RESOLVED)
-_TRANSFERRED = int(Conversation.TRANSFERRED)
-_UNFINISHED = int(Conversation.UNFINISHED)
-_UNRESOLVED = int(Conversation.UNRESOLVED)
-_NEW = int(Origin.NEW)
-_REDIAL = int(Origin.REDIAL)
-_REPEAT = int(Origin.REPEAT)
-_ABANDONED = int(Outcome.ABANDONED)
-_ANSWERED = int(Outcome.ANSWERED)
-_CALLBACK_FAILED = int(Outcome.CALLBACK_FAILED)
-_CLOSED = int(Outcome.CLOSED)
-_OUTCOME_DROPPED = int(Outcome.DROPPED)
-_IN_IVR_AT_HORIZON = int(Outcome.IN_IVR_AT_HORIZON)
-_IN_SERVICE_AT_HORIZON = int(Outcome.IN_SERVICE_AT_HORIZON)
-_IVR_HANGUP = int(Outcome.IVR_HANGUP)
-_SELF_SERVED = int(Outcome.SELF_SERVED)
-_WAITING_AT_HORIZON = int(Outcome.WAITING_AT_HORIZON)
-_P_RESOLVED = int(ProblemOutcome.RESOLVED)
-_P_SELF_SERVED = int(ProblemOutcome.SELF_SERVED)
-_P_GAVE_UP = int(ProblemOutcome.GAVE_UP)
+_DIALLED: Final = int(Conversation.DIALLED)
+_DISPATCHED: Final = int(Conversation.DISPATCHED)
+_CONVERSATION_DROPPED: Final = int(Conversation.DROPPED)
+_ESCALATED: Final = int(Conversation.ESCALATED)
+_NOT_REACHED: Final = int(Conversation.NOT_REACHED)
+_RESOLVED: Final = int(Conversation.RESOLVED)
+_TRANSFERRED: Final = int(Conversation.TRANSFERRED)
+_UNFINISHED: Final = int(Conversation.UNFINISHED)
+_UNRESOLVED: Final = int(Conversation.UNRESOLVED)
+_NEW: Final = int(Origin.NEW)
+_REDIAL: Final = int(Origin.REDIAL)
+_REPEAT: Final = int(Origin.REPEAT)
+_ABANDONED: Final = int(Outcome.ABANDONED)
+_ANSWERED: Final = int(Outcome.ANSWERED)
+_CALLBACK_FAILED: Final = int(Outcome.CALLBACK_FAILED)
+_CLOSED: Final = int(Outcome.CLOSED)
+_OUTCOME_DROPPED: Final = int(Outcome.DROPPED)
+_IN_IVR_AT_HORIZON: Final = int(Outcome.IN_IVR_AT_HORIZON)
+_IN_SERVICE_AT_HORIZON: Final = int(Outcome.IN_SERVICE_AT_HORIZON)
+_IVR_HANGUP: Final = int(Outcome.IVR_HANGUP)
+_SELF_SERVED: Final = int(Outcome.SELF_SERVED)
+_WAITING_AT_HORIZON: Final = int(Outcome.WAITING_AT_HORIZON)
+_P_RESOLVED: Final = int(ProblemOutcome.RESOLVED)
+_P_SELF_SERVED: Final = int(ProblemOutcome.SELF_SERVED)
+_P_GAVE_UP: Final = int(ProblemOutcome.GAVE_UP)
 
 
 class Contact:
@@ -238,7 +238,7 @@ class Contact:
             self.deadline = math.inf
 
 
-CLOSED = "closed"
+CLOSED: Final = "closed"
 """Entry plan of a contact that arrives while the centre is closed."""
 
 
@@ -431,7 +431,7 @@ class Journey:
             Wake(self.env, opening - now, self._opened, contact)
 
     def _opened(self, event: Wakeup) -> None:
-        contact = event._value
+        contact: Contact = event._value
         if contact.callback or self.ivr is None:
             self.join_queue(contact, self.queues[self.right_queue[contact.reason]])
             return
@@ -441,6 +441,7 @@ class Journey:
         Wake(self.env, walk[0], self._walked, (contact, walk))
 
     def _walked(self, event: Wakeup) -> None:
+        contact: Contact
         contact, walk = event._value
         self.leave_ivr(contact, walk)
 
@@ -579,7 +580,7 @@ class Journey:
 
     def give_up(self, event: Wakeup) -> None:
         """The caller's patience ran out: abandon, unless an agent answered first."""
-        contact = event._value
+        contact: Contact = event._value
         if contact.timer is not event or not contact.waiting:
             return
         contact.timer = None
@@ -690,7 +691,7 @@ class Journey:
 
     def hang_up(self, event: Wakeup) -> None:
         """The caller hangs up (or is passed on) now; the agent wraps up, then is free."""
-        contact = event._value
+        contact: Contact = event._value
         group, agent, acw = contact.agent_group, contact.agent, contact.conversation_acw
         self.conversation_ends(contact, self.env._now)
         if acw > 0:
@@ -700,7 +701,7 @@ class Journey:
 
     def wrapped_up(self, event: Wakeup) -> None:
         """The wrap-up is done: the caller hung up ``conversation_acw`` ago; the agent is free."""
-        contact = event._value
+        contact: Contact = event._value
         group, agent = contact.agent_group, contact.agent
         self.conversation_ends(contact, self.env._now - contact.conversation_acw)
         if self.trace is not None:
@@ -746,6 +747,8 @@ class Journey:
             self.again_later(contact, contact.follow_up, _REDIAL, t_end)
 
     def _wrapped_up(self, event: Wakeup) -> None:
+        group: AgentGroup
+        agent: int
         group, agent = event._value
         if self.trace is not None:
             self.trace.append((self.env._now, "wrapped", -1, f"{group.name}#{agent}"))
@@ -754,7 +757,7 @@ class Journey:
     def transfer(self, event: Wakeup) -> None:
         """A misrouted contact goes to the queue of its reason (cold: back of the line; warm:
         front, the first agent staying on for the hand-over)."""
-        contact = event._value
+        contact: Contact = event._value
         group, agent = contact.agent_group, contact.agent
         now = self.env._now
         contact.talking = False
@@ -787,7 +790,7 @@ class Journey:
 
     def dialled(self, event: Wakeup) -> None:
         """The customer answers the callback, or not (retry later, or the contact is lost)."""
-        contact = event._value
+        contact: Contact = event._value
         group, agent = contact.agent_group, contact.agent
         now = self.env._now
         contact.talking = False
@@ -816,7 +819,7 @@ class Journey:
         self.agent_free(group, agent)
 
     def _retry(self, event: Wakeup) -> None:
-        contact = event._value
+        contact: Contact = event._value
         contact.hops -= 1  # a retry is the same hop
         self.join_queue(contact, contact.at)
 
@@ -832,6 +835,7 @@ class Journey:
         for queue in group.serves:
             if queue.waiting:
                 contact = queue.next_contact()
+                assert contact is not None  # someone is waiting
                 contact.waiting = False
                 contact.timer = None  # its pending abandonment now does nothing; no cycle kept
                 self.answer(contact, group, agent)

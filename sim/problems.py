@@ -34,7 +34,7 @@ one row of the problem log (:class:`~sim.records.ProblemLog`), written once, whe
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 from simpy import Environment
@@ -53,22 +53,24 @@ from sim.wakeups import Wake, Wakeup
 if TYPE_CHECKING:
     from sim.journey import Contact
 
-VALUE, FAILURE, INCIDENT = 0, 1, 2
+VALUE: Final = 0
+FAILURE: Final = 1
+INCIDENT: Final = 2
 """Kinds of cause (the problem log's ``kind``)."""
-KIND_NAMES = ("value", "failure", "incident")
+KIND_NAMES: Final = ("value", "failure", "incident")
 
-_INF = math.inf
-_RESOLVED = int(ProblemOutcome.RESOLVED)
-_SELF_SERVED = int(ProblemOutcome.SELF_SERVED)
-_WEB = int(ProblemOutcome.WEB)
-_FIELD = int(ProblemOutcome.FIELD)
-_SILENT = int(ProblemOutcome.SILENT)
-_GAVE_UP = int(ProblemOutcome.GAVE_UP)
-_OPEN = int(ProblemOutcome.OPEN_AT_HORIZON)
-_CUSTOMER_LEFT = int(ProblemOutcome.CUSTOMER_LEFT)
-_CALLBACK_FAILED = int(Outcome.CALLBACK_FAILED)
+_INF: Final = math.inf
+_RESOLVED: Final = int(ProblemOutcome.RESOLVED)
+_SELF_SERVED: Final = int(ProblemOutcome.SELF_SERVED)
+_WEB: Final = int(ProblemOutcome.WEB)
+_FIELD: Final = int(ProblemOutcome.FIELD)
+_SILENT: Final = int(ProblemOutcome.SILENT)
+_GAVE_UP: Final = int(ProblemOutcome.GAVE_UP)
+_OPEN: Final = int(ProblemOutcome.OPEN_AT_HORIZON)
+_CUSTOMER_LEFT: Final = int(ProblemOutcome.CUSTOMER_LEFT)
+_CALLBACK_FAILED: Final = int(Outcome.CALLBACK_FAILED)
 
-BATCH = 28 * DAY
+BATCH: Final = 28 * DAY
 """Candidates are generated four weeks at a time (numpy pays per call, not per candidate; acceptance
 is decided at each onset or contact all the same)."""
 
@@ -500,7 +502,7 @@ class Problems:
         left = self._left[customer]
         if not self._joined_at[customer] <= onset < left:
             return
-        cause = self.causes[cause_index]
+        cause: Cause = self.causes[cause_index]
         segment = self._segment[customer]
         keep = self._segment_acceptance[segment]
         if onset >= cause.fixed_at:
@@ -637,7 +639,7 @@ class Problems:
         Wake(self.env, max(now + sampler() - self.env._now, 0.0), self._visit, problem)
 
     def _visit(self, event: Wakeup) -> None:
-        problem = event._value
+        problem: Problem = event._value
         now = self.env._now
         visit = problem.cause.visit
         problem.visits += 1

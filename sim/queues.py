@@ -10,7 +10,11 @@ in line.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.agents import AgentGroup
+    from sim.journey import Contact
 
 
 class WaitingLine:
@@ -24,11 +28,11 @@ class WaitingLine:
         """Name from the scenario."""
         self.index = index
         """Position among the scenario's queues (the code recorded per contact)."""
-        self.line: deque = deque()
+        self.line: deque[Contact] = deque()
         """Contacts in arrival order; abandoned ones stay until they reach the head."""
         self.waiting = 0
         """Contacts really waiting (abandoned ones excluded)."""
-        self.groups: list = []
+        self.groups: list[AgentGroup] = []
         """Agent groups (:class:`~sim.agents.AgentGroup`) that serve this queue."""
         self.offer: Any = None
         """Callback offer settings (:class:`~sim.scenario.CallbackOffer`), or ``None``."""
@@ -46,12 +50,12 @@ class WaitingLine:
         self.callback_queue: WaitingLine | None = None
         """Where scheduled callback requests go."""
 
-    def join(self, contact) -> None:
+    def join(self, contact: Contact) -> None:
         """*contact* starts waiting at the back of the line."""
         self.line.append(contact)
         self.waiting += 1
 
-    def join_front(self, contact) -> None:
+    def join_front(self, contact: Contact) -> None:
         """*contact* is put at the front of the line (a warm transfer)."""
         self.line.appendleft(contact)
         self.waiting += 1
@@ -60,7 +64,7 @@ class WaitingLine:
         """A waiting contact abandoned; it is marked ``waiting=False`` by the caller."""
         self.waiting -= 1
 
-    def next_contact(self):
+    def next_contact(self) -> Contact | None:
         """Remove and return the longest-waiting contact still waiting, or ``None``."""
         line = self.line
         if not self.waiting:

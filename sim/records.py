@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import struct
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sim.journey import Contact
     from sim.problems import Problem
 
-NAN = math.nan
+NAN: Final = math.nan
 
 
 class Outcome(IntEnum):
@@ -230,7 +230,7 @@ CONVERSATION_DOCS: dict[str, str] = {
 }
 
 
-_BLOCK_ROWS = 4096
+_BLOCK_ROWS: Final = 4096
 """Rows of a packed log turned into columns at a time (a block stays in the processor's cache)."""
 
 

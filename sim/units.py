@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Final
 
-SECOND = 1.0
-MINUTE = 60.0
-HOUR = 3600.0
-DAY = 86400.0
-WEEK = 7 * DAY
+SECOND: Final = 1.0
+MINUTE: Final = 60.0
+HOUR: Final = 3600.0
+DAY: Final = 86400.0
+WEEK: Final = 7 * DAY
 
 UNITS: dict[str, float] = {"s": SECOND, "m": MINUTE, "h": HOUR, "d": DAY, "w": WEEK}
 """Duration units and their length in seconds."""
@@ -39,7 +40,7 @@ def parse_duration(value: object) -> float:
         match = _DURATION.match(value)
         if match is None:
             raise ValueError(f"{DURATION_HELP} (got {value!r})")
-        seconds = float(match.group(1)) * UNITS.get(match.group(2) or "s")
+        seconds = float(match.group(1)) * UNITS[match.group(2) or "s"]
     else:
         raise ValueError(f"{DURATION_HELP} (got {value!r})")
     if not math.isfinite(seconds):

@@ -10,13 +10,17 @@ generator processes; both run on the same ``simpy.Environment``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Final
 
 from heapq import heappop, heappush
 
 from simpy import Environment
 from simpy.events import NORMAL, URGENT, Event
+
+_NORMAL: Final = NORMAL
+_push: Final = heappush
+"""(Final: compiled, read once, not looked up in the module at each wake-up.)"""
 
 
 class Wakeup:
@@ -51,7 +55,7 @@ class Wake(Wakeup):
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
+        _push(env._queue, (env._now + delay, _NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
 class Recurring(Wakeup):
@@ -59,7 +63,7 @@ class Recurring(Wakeup):
     after it fires, :meth:`again` schedules it anew instead of creating a new event. Only one
     wake-up of a chain is ever pending, so the object is never in the event queue twice."""
 
-    __slots__ = ("callback",)
+    __slots__ = ("callback", "_queue", "_eid")
 
     def __init__(self, env: Environment, callback: Callable[[Any], Any] | None = None):
         self.env = env
@@ -68,14 +72,15 @@ class Recurring(Wakeup):
         self.callbacks = None
         self._value = None
         self._ok = True
+        self._queue: list[Any] = env._queue  # SimPy's (never replaced): read once
+        self._eid: Iterator[int] = env._eid
 
     def again(self, delay: float, value: Any, callback: Callable[[Any], Any] | None = None) -> None:
         """Wake up *delay* seconds from now with *value*, calling *callback* (default: the chain's).
         The previous wake-up must have fired."""
-        env = self.env
         self.callbacks = [callback or self.callback]  # type: ignore[list-item]
         self._value = value
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
+        _push(self._queue, (self.env._now + delay, _NORMAL, next(self._eid), self))
 
 
 class Clock(Environment):
