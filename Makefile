@@ -1,6 +1,7 @@
 # Two commands for a fresh machine: `make run` and `make test`.
 # Both create .venv and install the project with its dev extras (uv from PyPI when it installs,
-# plain pip otherwise), then do their job.
+# plain pip otherwise), compile the hot modules with mypyc (`native`: skipped when the build on disk
+# matches the sources; plain Python, with a warning, when it fails), then do their job.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,18 +10,26 @@ STAMP  := $(VENV)/.installed-stamp
 SCENARIO ?= scenarios/reactive_vs_embedded.yaml
 OUT      ?= results/$(basename $(notdir $(SCENARIO)))
 
-.PHONY: run test install clean bench
+.PHONY: run test install clean bench native pure
 
-run: $(STAMP)
+run: native
 	$(PY) run_sim.py run $(SCENARIO) --out $(OUT)
 
-test: $(STAMP)
+test: native
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: native
 	$(PY) run_sim.py bench
 
 install: $(STAMP)
+
+native: $(STAMP)
+	@if $(PY) build_native.py > $(VENV)/native-build.log 2>&1; then tail -n 1 $(VENV)/native-build.log; \
+	else tail -n 5 $(VENV)/native-build.log; $(PY) build_native.py clean > /dev/null; \
+		echo "warning: the mypyc build failed (whole log: $(VENV)/native-build.log); sim runs as plain Python, same results, slower"; fi
+
+pure:
+	$(PY) build_native.py clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,4 +41,5 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	-test -x $(PY) && $(PY) build_native.py clean
+	rm -rf $(VENV) build *.egg-info sim/*.so sim/_native_manifest.json
