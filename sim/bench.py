@@ -22,6 +22,8 @@ import time
 
 import simpy
 
+from sim import native
+
 AGENTS = 100
 LOAD = 0.95
 AHT_S = 300.0
@@ -376,7 +378,7 @@ def measure(callers: int, rounds: int = 3, cases: list[str] | None = None, memor
         for name in cases:
             minimal_rate = _cpu_rate(minimal_simpy, callers)
             pairs[name].append((minimal_rate, _cpu_rate(engine, name, callers, texts[name])))
-    figures = {"callers": callers, "rounds": rounds, "cases": {}}
+    figures = {"callers": callers, "rounds": rounds, "engine": native.STATUS, "cases": {}}
     for name in cases:
         minimal_rates = [m for m, _ in pairs[name]]
         engine_rates = [e for _, e in pairs[name]]
@@ -406,7 +408,8 @@ def main(args) -> int:
     from rich.table import Table
 
     table = Table(title=f"contactsim bench: {args.callers:,} callers per run, median of {args.rounds} "
-                        "pairs (minimal SimPy M/M/100+M, then the engine, back to back)")
+                        "pairs (minimal SimPy M/M/100+M, then the engine, back to back); "
+                        f"engine {figures['engine']}")
     for column in ("case", "engine callers/CPU-s", "minimal SimPy callers/CPU-s", "ratio (median)",
                    "ratios", "target", "peak memory/caller"):
         table.add_column(column)

@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from sim import native
+
 TOOL = "contactsim"
 """The ``tool`` field of our manifests: how we recognise our own folders."""
 
@@ -69,8 +71,9 @@ def staged_folder(out: Path):
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and of the packages that shape the numbers."""
-    found = {"python": platform.python_version()}
+    """Versions of Python and of the packages that shape the numbers, and how the hot modules ran
+    (compiled or plain Python: same numbers, different speed)."""
+    found = {"python": platform.python_version(), "engine": native.STATUS}
     for package in (TOOL, "simpy", "numpy", "scipy", "pandas", "pydantic", "plotly", "pyyaml"):
         try:
             found[package] = metadata.version(package)
