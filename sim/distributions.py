@@ -41,6 +41,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
+from sim.quantiles import ConstantQuantile, LognormalQuantile
 from sim.units import format_duration, parse_duration
 
 BATCH = 4096
@@ -154,8 +155,7 @@ class Lognormal(_Dist):
         return rng.lognormal(self.log_mu, self.log_sigma, size)
 
     def from_normal(self):
-        mu, sigma = self.log_mu, self.log_sigma
-        return lambda z: math.exp(mu + sigma * z)
+        return LognormalQuantile(self.log_mu, self.log_sigma)
 
 
 class Gamma(_Dist):
@@ -220,8 +220,7 @@ class Constant(_Dist):
         return lambda: value
 
     def from_normal(self):
-        value = self.value
-        return lambda z: value
+        return ConstantQuantile(self.value)
 
 
 class Uniform(_Dist):

@@ -28,7 +28,7 @@ PURE_ENV = "CONTACTSIM_PURE"
 
 COMPILED = (
     "agents", "arrivals", "calendar", "callbacks", "churn", "customers", "demand_clock", "ivr",
-    "journey", "problems", "queues", "records", "roster", "units", "wakeups",
+    "journey", "problems", "quantiles", "queues", "records", "roster", "units", "wakeups",
 )
 """The modules mypyc compiles: the ones the event loop runs through. None defines a pydantic model."""
 
