@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim import native
 from sim.erlang import erlang_a, erlang_c
 from sim.loader import load_study
 from sim.metrics import SUMMARY_COLUMNS, TIMESERIES_COLUMNS
@@ -76,6 +77,7 @@ def test_run_writes_exactly_the_design_folder(cli, small, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tool"] == "contactsim" and manifest["seed"] == 5 and manifest["replications"] == 3
     assert "simpy" in manifest["versions"] and manifest["wall_time_s"] >= 0
+    assert manifest["versions"]["engine"] == native.STATUS
     again = load_study(out / "scenario.yaml")
     assert again.strategies == load_study(small).strategies
     page = (out / "report.html").read_text()
@@ -306,4 +308,5 @@ def test_bench_json_reports_the_ratio():
             "peak_bytes_per_caller", "cases"} <= set(figures)
     assert figures["ratio"] > 0 and figures["peak_bytes_per_caller"] > 0
     assert set(figures["cases"]) == {"erlang_a"}
+    assert figures["engine"] == native.STATUS
     assert all(case["ratio"] > 0 and case["peak_bytes_per_caller"] > 0 for case in figures["cases"].values())
