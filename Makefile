@@ -41,5 +41,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	-test -x $(PY) && $(PY) build_native.py clean
 	rm -rf $(VENV) build *.egg-info sim/*.so sim/_native_manifest.json

@@ -105,5 +105,3 @@ def _choose() -> str:
 
 STATUS: str = _choose()
 """How the hot modules run in this process: ``compiled (mypyc)`` or ``pure Python (why)``."""
-
-COMPILED_IN_USE: bool = STATUS.startswith("compiled")
